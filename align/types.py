@@ -65,6 +65,14 @@ class Unit:
     segment_ids: tuple[str, ...]
     kind: str  # "window" | "clause" | "quotation" | "embed"
     n_sentences: int = 1
+    # The sentences a window is made of, translated one by one and joined, so
+    # overlapping windows share translations.
+    parts: tuple[str, ...] = ()
+    seg_kind: str = ""  # kind of the underlying segment(s): body, title, tweet, quote
+
+    @property
+    def pieces(self) -> tuple[str, ...]:
+        return self.parts or (self.text,)
 
 
 @dataclass

