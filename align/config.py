@@ -115,7 +115,41 @@ def load_config(path: str | Path | None) -> Config:
 
 
 def config_from_dict(raw: Any, *, source: str = "config") -> Config:
-    return _build(Config, raw, source, "")
+    cfg = _build(Config, raw, source, "")
+    _check_values(cfg, source)
+    return cfg
+
+
+def parse_direction(key: str) -> tuple[str, str]:
+    """'fr-en' -> ('fr', 'en')."""
+    parts = key.split("-")
+    if len(parts) != 2 or not all(p.isalpha() and p.islower() and 2 <= len(p) <= 3 for p in parts):
+        raise ValueError(key)
+    return parts[0], parts[1]
+
+
+def _check_values(cfg: Config, source: str) -> None:
+    """Ranges and formats that the types alone do not say."""
+    def need(ok: bool, message: str) -> None:
+        if not ok:
+            raise ConfigError(f"{source}: {message}")
+
+    m, s, t = cfg.mining, cfg.similarity, cfg.translation
+    for name in ("max_window", "k", "n_best", "max_clauses"):
+        need(getattr(m, name) >= 1, f"mining.{name} must be at least 1")
+    need(m.threshold > 0 and m.parallel_threshold > 0, "mining thresholds must be positive")
+    need(cfg.segment.min_words >= 1, "segment.min_words must be at least 1")
+    need(cfg.segment.max_doc_chars >= 1, "segment.max_doc_chars must be at least 1")
+    need(len(cfg.segment.languages) >= 2, "segment.languages needs at least two languages")
+    need(s.weight_cosine >= 0 and s.weight_chrf >= 0 and s.weight_cosine + s.weight_chrf > 0,
+         "similarity weights must be non-negative and not both zero")
+    need(t.beam >= 1 and t.max_length >= 1 and t.batch_size >= 1,
+         "translation.beam, max_length and batch_size must be at least 1")
+    for key in t.models:
+        try:
+            parse_direction(key)
+        except ValueError:
+            need(False, f"translation.models: direction '{key}' must look like 'fr-en'")
 
 
 def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:

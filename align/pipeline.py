@@ -15,7 +15,7 @@ import numpy as np
 
 from .aligners.candidates import build_units, embed_unit
 from .aligners.mining import Match, mine
-from .config import Config
+from .config import Config, parse_direction
 from .ingest.article import parse_article
 from .score import score_pairs
 from .segment.langid import get_identifier
@@ -42,18 +42,9 @@ class DocResult:
     method: str | None = None
 
 
-def parse_direction(key: str) -> tuple[str, str]:
-    parts = key.split("-")
-    if len(parts) != 2 or not all(p.isalpha() and 2 <= len(p) <= 3 for p in parts):
-        raise ConfigError(f"translation.models: direction '{key}' must look like 'fr-en'")
-    return parts[0], parts[1]
-
-
 class Pipeline:
     def __init__(self, cfg: Config):
         self.cfg = cfg
-        for key in cfg.translation.models:
-            parse_direction(key)
 
     @cached_property
     def identifier(self):
@@ -109,8 +100,16 @@ class Pipeline:
 
     def warm_up(self) -> None:
         """Load every model now, so timings and errors come before the first document."""
+        from .ingest import embeds
+        from .segment.splitter import split_sentences
+
         _ = self.identifier, self.mt_evidence
-        self.embedding_evidence.encoder.encode(["warm up"])  # the first call pays a one-off setup
+        # First calls pay one-off costs: dateparser's locale data, the
+        # splitter's regexes, the encoder's buffers.
+        embeds.warm_up(self.cfg.segment.languages)
+        for lang in self.cfg.segment.languages:
+            split_sentences("Un. Deux.", lang)
+        self.embedding_evidence.encoder.encode(["warm up"] * 8)
 
     def evidence_for(self, langs: set[str]) -> Evidence:
         mt = self.mt_evidence
