@@ -29,10 +29,20 @@ TWITTER_LINK_RE = re.compile(
 )
 
 
+# Hashtags (and @mentions) that trail the text are tags, not words of the
+# sentence: "… entre Lyon et Turin #Bahn #Europe".
+TRAILING_TAGS_RE = re.compile(r"(?:\s*(?<![\w&#/])[#@]\w+)+\s*$")
+
+
 def clean_text(raw: str) -> str:
-    """Drop URLs and hashtag marks, collapse all whitespace (NBSP, newlines) to one space."""
+    """Drop URLs, trailing hashtags and hashtag marks; collapse whitespace to one space.
+
+    Inline hashtags keep their word ("#Putin sends …" -> "Putin sends …").
+    """
     text = URL_RE.sub(" ", raw)
-    text = HASHTAG_RE.sub(r"\1", text)
+    stripped = TRAILING_TAGS_RE.sub("", text)
+    # A text made only of tags keeps them: dropping all would leave nothing.
+    text = HASHTAG_RE.sub(r"\1", stripped if stripped.strip() else text)
     # str.split() splits on every Unicode whitespace, NBSP and U+2028 included.
     return " ".join(text.split())
 

@@ -33,7 +33,8 @@ def split_sentences(text: str, lang: str, offset: int = 0) -> list[Span]:
     """Sentence spans of ``text`` (offsets shifted by ``offset``), whitespace trimmed."""
     if not text.strip():
         return []
-    sentences = _splitter(lang).split(text)
+    # Moses treats a newline as a sentence end; inside a block it is wrapping.
+    sentences = _splitter(lang).split(" ".join(text.split("\n")))
     spans = _locate(text, sentences)
     if spans is None:
         # The splitter changed characters we cannot map back: keep the block whole.
