@@ -153,3 +153,29 @@ def test_module_entry_point_reports_usage_errors():
     proc = subprocess.run([sys.executable, "-m", "align", "run"], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "--input" in proc.stderr
+
+
+def test_translate_verb_writes_one_line_per_input_and_reuses_cache(capsys, tmp_path, tiny_marian_dir):
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(f"translation:\n  beam: 1\n  max_length: 8\n  cache_dir: {tmp_path / 'cache'}\n")
+    src = tmp_path / "in.txt"
+    src.write_text("Bonjour le monde.\n\nLe chat dort.\nBonjour le monde.\n")
+    out = tmp_path / "out.txt"
+    args = ["translate", "--config", cfg, "--model", tiny_marian_dir, "--src-lang", "fr", "--tgt-lang", "en",
+            "--input", src, "--output", out]
+    code, captured = run(capsys, *args)
+    assert code == 0
+    lines = out.read_text().split("\n")[:-1]
+    assert len(lines) == 4 and lines[1] == "" and lines[0] == lines[3] and lines[0]
+    assert "translated 2, from cache 0" in captured.err
+    code, captured = run(capsys, *args)
+    assert "translated 0, from cache 2" in captured.err
+    assert out.read_text().split("\n")[:-1] == lines
+
+
+def test_translate_verb_without_model_exits_2(capsys, tmp_path):
+    src = tmp_path / "in.txt"
+    src.write_text("x\n")
+    code, captured = run(capsys, "translate", "--src-lang", "fr", "--tgt-lang", "en", "--input", src)
+    assert code == 2
+    assert_one_line_error(captured, "no model for fr-en")

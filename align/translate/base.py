@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from align.translate.cache import TranslationCache
 from align.translate.marian import MarianTranslator  # cheap: torch is imported on load
 from align.types import ConfigError
 
@@ -26,32 +24,14 @@ class Translator(Protocol):
 TRANSLATORS: dict[str, type] = {"marian": MarianTranslator}
 
 
-def build_translator(
-    type: str,
-    model: str,
-    src_lang: str | None,
-    tgt_lang: str | None,
-    *,
-    beam: int = 4,
-    max_length: int = 256,
-    batch_size: int = 16,
-    cache: TranslationCache | str | Path | None = None,
-    device: str = "cpu",
-    local_files_only: bool | None = None,
-) -> Translator:
-    """Build a translator by registry name; the model itself loads on first use."""
+def build_translator(type: str, model: str, src_lang: str | None, tgt_lang: str | None, **options: Any) -> Translator:
+    """Build a translator by registry name; the model itself loads on first use.
+
+    ``options`` are the translator's keyword settings (beam, max_length,
+    batch_size, cache, device, local_files_only for ``marian``).
+    """
     try:
         cls = TRANSLATORS[type]
     except KeyError:
         raise ConfigError(f"unknown translator type '{type}' (known: {', '.join(sorted(TRANSLATORS))})") from None
-    return cls(
-        model,
-        src_lang,
-        tgt_lang,
-        beam=beam,
-        max_length=max_length,
-        batch_size=batch_size,
-        cache=cache,
-        device=device,
-        local_files_only=local_files_only,
-    )
+    return cls(model, src_lang, tgt_lang, **options)
