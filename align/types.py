@@ -153,6 +153,23 @@ class Pair:
         )
 
 
+@dataclass(frozen=True)
+class Bead:
+    """One step of a monotonic alignment: source and target sentence indices (0-based).
+
+    Either side may be empty (a 1-0 or 0-1 bead). ``score`` is the aligner's
+    cost or confidence for the bead, as written in Vecalign's format.
+    """
+
+    src: tuple[int, ...]
+    tgt: tuple[int, ...]
+    score: float = 0.0
+
+    @property
+    def kind(self) -> str:
+        return f"{len(self.src)}-{len(self.tgt)}"
+
+
 class AlignError(Exception):
     """A user-facing error: one line, a documented exit code, no traceback."""
 
