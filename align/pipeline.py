@@ -26,10 +26,10 @@ from .types import PARALLEL, PARTIAL, ConfigError, Document, ModelError, Pair, U
 
 log = logging.getLogger(__name__)
 
-# Between the languages we mine, a translation's character length rarely
-# differs from its source's by more than this factor; a larger gap means one
-# side restates only part of the other.
-PARALLEL_LENGTH_RATIO = 1.5
+# A translation's character length is rarely outside 1.5x its source's plus
+# a few characters (short texts vary more): 0.9% of Tatoeba fra-eng and 0.4%
+# of rus-eng pairs are. A larger gap means one side restates part of the other.
+PARALLEL_LENGTH_FACTOR, PARALLEL_LENGTH_SLACK = 1.5, 10
 
 
 @dataclass
@@ -83,7 +83,7 @@ class Pipeline:
 
     @cached_property
     def embedding_evidence(self) -> EmbeddingEvidence:
-        return EmbeddingEvidence(get_encoder(self.cfg.similarity.encoder))
+        return EmbeddingEvidence(get_encoder(self.cfg.similarity.encoder, self.cfg.similarity.encoder_threads))
 
     @cached_property
     def mt_evidence(self) -> PivotMTEvidence | None:
@@ -94,7 +94,7 @@ class Pipeline:
                 raise ModelError(f"similarity.method is 'mt' but no model translates into the pivot '{s.pivot}'")
             return None
         return PivotMTEvidence(
-            PivotTranslations(to_pivot, s.pivot), get_encoder(s.pivot_encoder),
+            PivotTranslations(to_pivot, s.pivot), get_encoder(s.pivot_encoder, s.encoder_threads),
             weight_cosine=s.weight_cosine, weight_chrf=s.weight_chrf,
         )
 
@@ -163,8 +163,8 @@ def label_for(query: Unit, candidate: Unit, margin: float, parallel_threshold: f
     """``parallel`` for a translation; ``partial`` when one side restates part of the other."""
     whole = candidate.kind in ("window", "embed", "quotation")
     a, b = len(query.text), len(candidate.text)
-    ratio = max(a, b) / max(1, min(a, b))
-    return PARALLEL if whole and margin >= parallel_threshold and ratio <= PARALLEL_LENGTH_RATIO else PARTIAL
+    comparable = max(a, b) <= PARALLEL_LENGTH_FACTOR * min(a, b) + PARALLEL_LENGTH_SLACK
+    return PARALLEL if whole and margin >= parallel_threshold and comparable else PARTIAL
 
 
 def make_pairs(doc_id: str, queries: list[Unit], candidates: list[Unit], matches: list[Match],

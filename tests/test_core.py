@@ -66,8 +66,18 @@ def test_margin_prefers_distinctive_match_over_hub():
     neighbourhood = np.ones(3, dtype=bool)
     margin, _, _ = margin_scores(sim, allowed, neighbourhood, k=2)
     assert margin[0, 0] > margin[0, 2]  # raw cosine says 2; margin says 0
-    matches = mine(sim, allowed, neighbourhood, k=2, threshold=1.0, min_similarity=0.3)
+    # The margin threshold filters the hub out for query 0 but not for query 1.
+    matches = mine(sim, allowed, neighbourhood, k=2, threshold=1.05, min_similarity=0.3)
     assert [(m.query, m.candidate) for m in matches] == [(0, 0), (1, 2)]
+
+
+def test_mine_ranks_passing_candidates_by_similarity():
+    sim = np.array([[0.80, 0.78, 0.10, 0.05, 0.02]])
+    allowed = np.ones_like(sim, dtype=bool)
+    nb = np.ones(5, dtype=bool)
+    matches = mine(sim, allowed, nb, k=4, threshold=1.0, min_similarity=0.3, n_best=2)
+    assert [m.candidate for m in matches] == [0, 1]
+    assert matches[0].margin > 1.0 and matches[0].similarity == pytest.approx(0.80)
 
 
 def test_mine_applies_threshold_floor_and_n_best():

@@ -68,12 +68,17 @@ def mine(
     min_similarity: float = 0.3,
     n_best: int = 1,
 ) -> list[Match]:
-    """The n best candidates per query whose margin and similarity pass."""
+    """The n most similar candidates per query among those whose margin and similarity pass.
+
+    The margin filters; similarity ranks. In a document with few foreign
+    segments the backward neighbourhood is tiny and noisy, so ranking by
+    margin let a clause beat the full sentence it came from.
+    """
     if sim.size == 0:
         return []
     margin, fwd, bwd = margin_scores(sim, allowed, neighbourhood, k)
     ok = allowed & (margin >= threshold) & (sim >= min_similarity)
-    ranked = np.argsort(-np.where(ok, margin, -np.inf), axis=1, kind="stable")[:, :n_best]
+    ranked = np.argsort(-np.where(ok, sim, -np.inf), axis=1, kind="stable")[:, :n_best]
     rows = np.repeat(np.arange(sim.shape[0]), ranked.shape[1])
     cols = ranked.ravel()
     keep = ok[rows, cols]

