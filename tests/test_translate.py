@@ -22,7 +22,7 @@ from align.translate import (
     model_cache_key,
     params_cache_key,
 )
-from align.translate.batching import length_sorted_batches, scatter, unique_texts
+from align.translate.batching import scatter, token_budget_batches, unique_texts
 from align.types import ConfigError, ModelError
 
 # Varied lengths and words so a random model gives different outputs per input.
@@ -65,15 +65,31 @@ def spy_generate(tr: MarianTranslator) -> list[tuple[int, int, int]]:
 # --- batching (pure) ---------------------------------------------------------
 
 
-def test_length_sorted_batches() -> None:
-    texts = ["bb", "a", "dddd", "ccc", "", "ccc"]
-    batches = length_sorted_batches(texts, 4)
+def test_token_budget_batches() -> None:
+    lengths = [2, 1, 4, 3, 0, 3]
+    # No budget limit: plain length-sorted batches of max_batch rows.
+    batches = token_budget_batches(lengths, 10**9, 4)
     assert batches == [[2, 3, 5, 0], [1, 4]]  # longest first, ties in input order
-    assert sorted(i for b in batches for i in b) == list(range(len(texts)))
-    assert length_sorted_batches(texts, 1) == [[2], [3], [5], [0], [1], [4]]
-    assert length_sorted_batches([], 3) == []
+    assert token_budget_batches(lengths, 10**9, 1) == [[2], [3], [5], [0], [1], [4]]
+    # Budget 8 padded tokens (rows x longest): 2 x 4, then 2 x 3 (a third row
+    # of width 3 would be 9), then 2 x 1 (an empty input still counts 1).
+    got = token_budget_batches(lengths, 8)
+    assert got == [[2, 3], [5, 0], [1, 4]]
+    assert all(len(b) * max(max(lengths[i] for i in b), 1) <= 8 for b in got)
+    assert token_budget_batches(lengths, 8, 1) == [[2], [3], [5], [0], [1], [4]]
+    assert token_budget_batches([], 3) == []
     with pytest.raises(ValueError):
-        length_sorted_batches(texts, 0)
+        token_budget_batches(lengths, 0)
+    with pytest.raises(ValueError):
+        token_budget_batches(lengths, 5, 0)
+
+
+def test_token_budget_oversized_input_gets_its_own_batch() -> None:
+    lengths = [3, 50, 3, 3, 2]
+    batches = token_budget_batches(lengths, 8)
+    assert batches[0] == [1]  # over budget alone: its own batch, never dropped
+    assert batches[1:] == [[0, 2], [3, 4]]
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
 
 
 def test_unique_texts_and_scatter() -> None:
@@ -148,7 +164,8 @@ def test_tiny_model_layout(tiny_marian_dir: Path) -> None:
 
 
 def test_import_is_light() -> None:
-    code = "import sys, align.translate; print('torch' in sys.modules or 'transformers' in sys.modules)"
+    code = ("import sys, align.translate; "
+            "print(any(m in sys.modules for m in ('torch', 'transformers', 'ctranslate2')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

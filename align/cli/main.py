@@ -13,9 +13,10 @@ import sys
 import traceback
 
 from ..types import AlignError
-from . import export, run, score, translate
+from . import docalign, eval, export, run, score, translate
 
-VERBS = {"run": run, "translate": translate, "score": score, "export": export}
+VERBS = {"run": run, "translate": translate, "score": score, "export": export,
+         "docalign": docalign, "eval": eval}
 
 
 def build_parser() -> argparse.ArgumentParser:

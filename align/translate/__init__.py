@@ -1,14 +1,17 @@
-"""Machine translation of segments (MarianMT), batched and cached on disk.
+"""Machine translation of segments (MarianMT with transformers or CTranslate2), batched and cached on disk.
 
-Importing this package does not import torch or transformers.
+Importing this package does not import torch, transformers or ctranslate2.
 """
 
-from align.translate.base import TRANSLATORS, Translator, build_translator
+from align.translate.base import TRANSLATORS, Translator, build_translator, translator_options
 from align.translate.cache import TranslationCache, model_cache_key, params_cache_key
-from align.translate.marian import MarianTranslator, marian_available_locally
+from align.translate.ctranslate2 import CTranslate2Translator
+from align.translate.marian import MarianBackend, MarianTranslator, marian_available_locally
 
 __all__ = [
     "TRANSLATORS",
+    "CTranslate2Translator",
+    "MarianBackend",
     "MarianTranslator",
     "TranslationCache",
     "Translator",
@@ -16,4 +19,5 @@ __all__ = [
     "marian_available_locally",
     "model_cache_key",
     "params_cache_key",
+    "translator_options",
 ]

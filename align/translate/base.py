@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from align.translate.marian import MarianTranslator  # cheap: torch is imported on load
+# Cheap: torch, transformers and ctranslate2 are imported when a model loads.
+from align.translate.ctranslate2 import CTranslate2Translator
+from align.translate.marian import MarianTranslator
 from align.types import ConfigError
 
 
@@ -21,17 +24,32 @@ class Translator(Protocol):
         ...
 
 
-TRANSLATORS: dict[str, type] = {"marian": MarianTranslator}
+TRANSLATORS: dict[str, type] = {"marian": MarianTranslator, "ctranslate2": CTranslate2Translator}
 
 
 def build_translator(type: str, model: str, src_lang: str | None, tgt_lang: str | None, **options: Any) -> Translator:
     """Build a translator by registry name; the model itself loads on first use.
 
     ``options`` are the translator's keyword settings (beam, max_length,
-    batch_size, cache, device, local_files_only for ``marian``).
+    batch_size, max_batch_tokens, threads, cache, device, local_files_only;
+    for ``ctranslate2`` also compute_type, inter_threads, intra_threads, ct2_dir).
     """
     try:
         cls = TRANSLATORS[type]
     except KeyError:
         raise ConfigError(f"unknown translator type '{type}' (known: {', '.join(sorted(TRANSLATORS))})") from None
     return cls(model, src_lang, tgt_lang, **options)
+
+
+def translator_options(cfg: Any, cache: Any = None) -> dict[str, Any]:
+    """Keyword settings for :func:`build_translator` from a ``TranslationConfig``."""
+    options: dict[str, Any] = dict(
+        beam=cfg.beam, max_length=cfg.max_length, batch_size=cfg.batch_size,
+        max_batch_tokens=cfg.max_batch_tokens, threads=cfg.threads, cache=cache, device=cfg.device,
+    )
+    if cfg.type == "ctranslate2":
+        options["compute_type"] = cfg.compute_type
+        options["inter_threads"] = cfg.inter_threads
+        if cfg.cache_dir:  # converted models beside the translation cache
+            options["ct2_dir"] = Path(cfg.cache_dir).expanduser() / "ct2"
+    return options

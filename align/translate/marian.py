@@ -1,11 +1,18 @@
 """MarianMT (opus-mt) translation with transformers: batched, cached, offline-friendly.
 
+``MarianBackend`` holds what every backend of an opus-mt model shares: finding
+the model directory (local or the Hugging Face cache), the SentencePiece
+tokenizers, truncation, dedup, the translation cache and token-budget batching.
+``MarianTranslator`` runs the model with transformers' ``generate``;
+``align.translate.ctranslate2.CTranslate2Translator`` with CTranslate2.
+
 torch, transformers and huggingface_hub are imported only when a model is
 loaded or looked up, so importing this module stays cheap.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -13,14 +20,13 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from align.translate.batching import length_sorted_batches, scatter, unique_texts
+from align.translate.batching import scatter, token_budget_batches, unique_texts
 from align.translate.cache import TranslationCache, model_cache_key, params_cache_key
 from align.types import ConfigError, ModelError
 
 log = logging.getLogger(__name__)
 
 _WEIGHTS = ("model.safetensors", "pytorch_model.bin")
-_threads_set = False
 
 
 def _looks_like_path(model: str) -> bool:
@@ -70,25 +76,36 @@ def _one_line(exc: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _set_torch_threads(torch: Any) -> None:
-    """Use every CPU this process may run on, unless the user chose a thread count."""
-    global _threads_set
-    if _threads_set or "OMP_NUM_THREADS" in os.environ or "MKL_NUM_THREADS" in os.environ:
-        return
-    _threads_set = True
+def available_cpus() -> int:
+    """CPUs this process may run on (respects taskset/cgroup CPU pinning)."""
     try:
-        n = len(os.sched_getaffinity(0))  # respects taskset/cgroup CPU pinning
+        return len(os.sched_getaffinity(0))
     except AttributeError:
-        n = os.cpu_count() or 1
-    torch.set_num_threads(n)
+        return os.cpu_count() or 1
 
 
-class MarianTranslator:
-    """Translate with a MarianMT model: a hub id (``Helsinki-NLP/opus-mt-fr-en``) or a local dir.
+def _set_torch_threads(torch: Any, threads: int) -> None:
+    """``threads`` > 0: use that many; 0: every CPU, unless OMP/MKL_NUM_THREADS chose a count."""
+    if threads > 0:
+        torch.set_num_threads(threads)
+    elif "OMP_NUM_THREADS" not in os.environ and "MKL_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(available_cpus())
+
+
+class MarianBackend:
+    """What every backend of an opus-mt model shares; subclasses load and run the model.
+
+    Texts are deduplicated, looked up in the cache, tokenized with the
+    model's ``source.spm``, truncated to ``max_input_tokens`` (with a
+    warning, never dropped), grouped longest first into batches of at most
+    ``max_batch_tokens`` padded source tokens and ``batch_size`` sentences,
+    translated, and detokenized with ``target.spm``.
 
     ``stats["translated"]`` counts distinct texts the model translated,
     ``stats["cached"]`` distinct texts served from the cache.
     """
+
+    backend = ""  # part of the cache key for backends other than transformers
 
     def __init__(
         self,
@@ -98,33 +115,51 @@ class MarianTranslator:
         *,
         beam: int = 4,
         max_length: int = 256,
-        batch_size: int = 16,
+        batch_size: int = 64,
+        max_batch_tokens: int = 4096,
+        max_input_tokens: int | None = None,
+        threads: int = 0,
         cache: TranslationCache | str | Path | None = None,
         device: str = "cpu",
         local_files_only: bool | None = None,
     ):
-        if beam < 1 or max_length < 1 or batch_size < 1:
-            raise ConfigError(f"beam, max_length and batch_size must be >= 1 (got {beam}, {max_length}, {batch_size})")
+        if min(beam, max_length, batch_size, max_batch_tokens) < 1:
+            raise ConfigError(
+                "beam, max_length, batch_size and max_batch_tokens must be >= 1 "
+                f"(got {beam}, {max_length}, {batch_size}, {max_batch_tokens})"
+            )
+        if (max_input_tokens is not None and max_input_tokens < 2) or threads < 0:
+            raise ConfigError(f"max_input_tokens must be >= 2 and threads >= 0 (got {max_input_tokens}, {threads})")
         self.model_id = str(model)
         self.src_lang = src_lang
         self.tgt_lang = tgt_lang
         self.beam = beam
+        # Most new tokens per output, the end-of-sentence token included (as
+        # transformers' max_new_tokens): at most max_length - 1 text tokens.
         self.max_length = max_length
         self.batch_size = batch_size
+        self.max_batch_tokens = max_batch_tokens
+        self.max_input_tokens = max_input_tokens
+        self.threads = threads
         self.device = device
         self.local_files_only = local_files_only
         self.cache = TranslationCache(cache) if isinstance(cache, (str, Path)) else cache
         self.stats: dict[str, int] = {"translated": 0, "cached": 0}
-        self.params_key = params_cache_key(beam=beam, max_length=max_length)
+        params: dict[str, object] = {"beam": beam, "max_length": max_length}
+        if max_input_tokens is not None:
+            params["max_input_tokens"] = max_input_tokens
+        self.params_key = params_cache_key(**params)
         self._model_key: str | None = None
         self._tokenizer: Any = None
         self._model: Any = None
+        self._input_limit = 0  # set on load: max_input_tokens capped by the model's positions
 
     @property
     def model_key(self) -> str:
         """Cache key of the model (computed once: a rebuild mid-run is not expected)."""
         if self._model_key is None:
-            self._model_key = model_cache_key(self.model_id)
+            key = model_cache_key(self.model_id)
+            self._model_key = f"{key}#{self.backend}" if self.backend else key
         return self._model_key
 
     def _fail(self, why: str) -> ModelError:
@@ -160,32 +195,36 @@ class MarianTranslator:
             raise self._fail(f"download failed: {_one_line(exc)}") from exc
         return got
 
-    def load(self) -> "MarianTranslator":
+    def load(self):
         """Load tokenizer and model (idempotent); raises ModelError if unavailable."""
         if self._model is not None:
             return self
         path = self._resolve_dir()
-        import torch
-        from transformers import MarianMTModel, MarianTokenizer
+        from transformers import MarianTokenizer
 
-        if self.device == "cpu":
-            _set_torch_threads(torch)
-        log.info("loading MarianMT model %s from %s", self.model_id, path)
-        use_st = True if (path / "model.safetensors").is_file() else None  # prefer safetensors
+        log.info("loading MarianMT model %s (%s) from %s", self.model_id, self.backend or "transformers", path)
         try:
             with warnings.catch_warnings():
                 # Without sacremoses, punctuation normalisation is skipped; harmless.
                 warnings.filterwarnings("ignore", message=".*sacremoses.*")
                 tokenizer = MarianTokenizer.from_pretrained(path, local_files_only=True)
-            mt = MarianMTModel.from_pretrained(path, local_files_only=True, use_safetensors=use_st)
-            mt.to(self.device).eval()
+            positions = json.loads((path / "config.json").read_text(encoding="utf-8")).get("max_position_embeddings")
+            self._model = self._load_model(path)
+        except ModelError:
+            raise
         except Exception as exc:  # OSError, ValueError, bad or missing files...
             raise self._fail(_one_line(exc)) from exc
-        # We always pass max_new_tokens; a max_length in the model's generation
-        # config (opus-mt has 512) would only trigger a warning on every call.
-        mt.generation_config.max_length = None
-        self._tokenizer, self._model = tokenizer, mt
+        limit = int(positions or tokenizer.model_max_length or 512)
+        self._input_limit = min(self.max_input_tokens or limit, limit)
+        self._tokenizer = tokenizer
         return self
+
+    def _load_model(self, path: Path) -> Any:
+        raise NotImplementedError
+
+    def _generate(self, batch: list[list[int]]) -> list[list[int]]:
+        """Output token ids (special tokens allowed) for a batch of source token ids."""
+        raise NotImplementedError
 
     def translate(self, texts: list[str]) -> list[str]:
         """Translations aligned with ``texts``; blank inputs give ``""``."""
@@ -197,13 +236,14 @@ class MarianTranslator:
             todo = [t for t in todo if t not in done]
         if todo:
             self.load()
-            batches = length_sorted_batches(todo, self.batch_size)
+            ids = self._encode(todo)
+            batches = token_budget_batches([len(x) for x in ids], self.max_batch_tokens, self.batch_size)
             from tqdm import tqdm
 
             bar = tqdm(batches, desc="translate", unit="batch", file=sys.stderr, leave=False, disable=len(batches) <= 2)
             for idx in bar:
-                batch = [todo[i] for i in idx]
-                out = dict(zip(batch, self._generate(batch)))
+                outputs = self._decode(self._generate([ids[i] for i in idx]))
+                out = {todo[i]: o for i, o in zip(idx, outputs)}
                 done.update(out)
                 self.stats["translated"] += len(out)
                 if self.cache is not None:  # per batch: an interrupted run keeps its work
@@ -211,18 +251,53 @@ class MarianTranslator:
             log.debug("translated %d texts in %d batches", len(todo), len(batches))
         return scatter(texts, done)
 
-    def _generate(self, batch: list[str]) -> list[str]:
-        import torch
+    def _encode(self, texts: list[str]) -> list[list[int]]:
+        """Source token ids (ending in ``</s>``), truncated to the input limit with a warning."""
+        tok = self._tokenizer
+        ids = tok(texts, verbose=False)["input_ids"]  # verbose=False: we warn ourselves, once
+        limit = self._input_limit
+        long = [i for i, x in enumerate(ids) if len(x) > limit]
+        if long:
+            log.warning(
+                "%s: truncated %d of %d inputs to %d tokens (longest had %d); their translations cover only the start",
+                self.model_id, len(long), len(ids), limit, max(len(ids[i]) for i in long),
+            )
+            for i in long:
+                ids[i] = ids[i][: limit - 1] + [tok.eos_token_id]
+        return ids
 
-        tok, model = self._tokenizer, self._model
-        # Truncate to what the position embeddings allow (512 for opus-mt).
-        enc = tok(batch, return_tensors="pt", padding=True, truncation=True, max_length=tok.model_max_length)
-        enc = {k: v.to(self.device) for k, v in enc.items()}
-        with torch.inference_mode():
-            ids = model.generate(**enc, num_beams=self.beam, max_new_tokens=self.max_length, do_sample=False)
+    def _decode(self, ids: list[list[int]]) -> list[str]:
         # use_source_tokenizer=False: decode target pieces with target.spm
         # (transformers 5 defaults to the source spm for shared vocabs).
-        return tok.batch_decode(ids, skip_special_tokens=True, use_source_tokenizer=False)
+        return self._tokenizer.batch_decode(ids, skip_special_tokens=True, use_source_tokenizer=False)
 
     def __repr__(self) -> str:
-        return f"MarianTranslator({self.model_id!r}, beam={self.beam}, max_length={self.max_length})"
+        return f"{type(self).__name__}({self.model_id!r}, beam={self.beam}, max_length={self.max_length})"
+
+
+class MarianTranslator(MarianBackend):
+    """Translate with a MarianMT model (a hub id such as ``Helsinki-NLP/opus-mt-fr-en`` or a
+    local dir) using transformers' ``MarianMTModel.generate`` in float32."""
+
+    def _load_model(self, path: Path) -> Any:
+        import torch
+        from transformers import MarianMTModel
+
+        if self.device == "cpu":
+            _set_torch_threads(torch, self.threads)
+        use_st = True if (path / "model.safetensors").is_file() else None  # prefer safetensors
+        mt = MarianMTModel.from_pretrained(path, local_files_only=True, use_safetensors=use_st)
+        mt.to(self.device).eval()
+        # We always pass max_new_tokens; a max_length in the model's generation
+        # config (opus-mt has 512) would only trigger a warning on every call.
+        mt.generation_config.max_length = None
+        return mt
+
+    def _generate(self, batch: list[list[int]]) -> list[list[int]]:
+        import torch
+
+        enc = self._tokenizer.pad({"input_ids": batch}, return_tensors="pt")
+        enc = {k: v.to(self.device) for k, v in enc.items()}
+        with torch.inference_mode():
+            ids = self._model.generate(**enc, num_beams=self.beam, max_new_tokens=self.max_length, do_sample=False)
+        return ids.tolist()
