@@ -467,7 +467,7 @@ def write_outputs(results: list[DocResult], out_dir: Path, cfg: Config, *, singl
     if "hf" in d.exports:
         from .export import export_all
 
-        exported = export_all(all_pairs, out_dir / "hf", dataset_name=cfg.export.name,
+        exported = export_all(all_pairs, out_dir, dataset_name=cfg.export.name,
                               license=cfg.export.license,
                               extra_card_info={"method": "docalign", "evidence": sorted({e for r in results
                                                                                           for e in r.evidence})})

@@ -379,7 +379,7 @@ def test_docalign_cli_end_to_end(textberg_slice, tmp_path, capsys):
     # exports read back
     import datasets
 
-    dd = datasets.load_from_disk(str(out / "hf" / "dataset"))
+    dd = datasets.load_from_disk(str(out / "dataset"))
     assert dd["de-fr"].num_rows == len(pairs)
     assert dd["de-fr"][0]["translation"] == {"de": pairs[0].src, "fr": pairs[0].tgt}
     opus = out / "opus"

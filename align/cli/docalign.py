@@ -2,8 +2,10 @@
 
 One pair (``--src``/``--tgt``) writes ``DIR/alignments.txt``; a list of pairs
 (``--pairs``, JSONL or TSV) writes ``DIR/alignments/{id}.txt``. Both write
-``DIR/pairs.jsonl``, the exports named in ``docalign.exports`` (``hf/``,
-``opus/``) and ``DIR/summary.json``.
+``DIR/pairs.jsonl``, the exports named in ``docalign.exports`` (``hf``: the
+Hugging Face export laid out as for ``align run`` -- ``dataset/``, ``data/``,
+``jsonl/``, ``README.md``; ``moses``/``tmx``/``xces``: ``opus/``) and
+``DIR/summary.json``.
 """
 
 from __future__ import annotations
