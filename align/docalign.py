@@ -444,14 +444,15 @@ def write_outputs(results: list[DocResult], out_dir: Path, cfg: Config, *, singl
     t0 = time.perf_counter()
     all_pairs: list[Pair] = []
     docs = []
-    for r in results:
+    names = file_names([r.doc_id for r in results])
+    for r, name in zip(results, names):
         beads = r.line_beads()
         if single:
             write_beads(beads, out_dir / "alignments.txt")
         else:
-            write_beads(beads, out_dir / "alignments" / f"{r.doc_id}.txt")
+            write_beads(beads, out_dir / "alignments" / f"{name}.txt")
         if not r.src.presplit:
-            stem = "sentences" if single else f"sentences/{r.doc_id}"
+            stem = "sentences" if single else f"sentences/{name}"
             atomic_write_text(out_dir / f"{stem}.src", "".join(s + "\n" for s in r.src.sentences))
             atomic_write_text(out_dir / f"{stem}.tgt", "".join(s + "\n" for s in r.tgt.sentences))
         pairs = make_pairs(r)
@@ -460,7 +461,7 @@ def write_outputs(results: list[DocResult], out_dir: Path, cfg: Config, *, singl
         info = r.summary()
         info["pairs"] = len(pairs)
         if opus_formats:
-            info["opus"] = _export_opus(r, out_dir / "opus", opus_formats, single)
+            info["opus"] = _export_opus(r, out_dir / "opus", opus_formats, "align" if single else name)
         docs.append(info)
     write_pairs_jsonl(all_pairs, out_dir / "pairs.jsonl")
     exported = None
@@ -478,11 +479,25 @@ def write_outputs(results: list[DocResult], out_dir: Path, cfg: Config, *, singl
     return summary
 
 
-def _export_opus(r: DocResult, out: Path, formats: list[str], single: bool) -> dict[str, Any]:
+def file_names(doc_ids: list[str]) -> list[str]:
+    """Safe, unique file names for document ids: ids come from user lists and
+    must never steer a path outside the output directory ("../x", "/etc/x")."""
+    names, used = [], set()
+    for doc_id in doc_ids:
+        base = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]", "_", doc_id)).lstrip("._-") or "doc"
+        name, n = base, 1
+        while name in used:
+            n += 1
+            name = f"{base}-{n}"
+        used.add(name)
+        names.append(name)
+    return names
+
+
+def _export_opus(r: DocResult, out: Path, formats: list[str], name: str) -> dict[str, Any]:
     from .export.opus import export_opus
 
     beads = r.beads  # indices into the sentence lists given to the exporter
-    name = "align" if single else re.sub(r"[^A-Za-z0-9._-]", "_", r.doc_id) or "doc"
     src_lang, tgt_lang = r.src.lang, r.tgt.lang
     if src_lang == tgt_lang:
         src_lang, tgt_lang = f"{src_lang}1", f"{tgt_lang}2"

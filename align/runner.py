@@ -3,6 +3,13 @@
 Per-document results are appended to a work log beside the output directory
 as each document finishes. A run that is killed resumes from that log; the
 output directory itself appears only when everything is written.
+
+Memory stays bounded as the corpus grows: documents stream in one at a time,
+results go to the work log on disk, and only each document's id and its
+record's byte offset in the log stay in memory. The outputs are then written
+in a second, streaming pass over the log in input order (pairs.jsonl, and the
+dataset through :class:`align.export.StreamingExport`), so a resumed run writes
+exactly what an uninterrupted one would.
 """
 
 from __future__ import annotations
@@ -12,17 +19,20 @@ import itertools
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from collections import Counter
-from dataclasses import asdict
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
 from .config import Config
-from .export import atomic_dir, atomic_write_text, export_all, write_pairs_jsonl
+from .export import StreamingExport, atomic_dir, atomic_write_text, check_output_dir, write_pairs_jsonl
+from .export.atomic import output_errors
 from .ingest.readers import read_documents
 from .pipeline import DocResult, Pipeline
 from .score import corpus_summary
@@ -39,41 +49,81 @@ def _fingerprint(cfg: Config, input_path: Path) -> str:
 
 
 class WorkLog:
-    """Append-only JSONL of finished documents; a torn last line is ignored."""
+    """Append-only JSONL of finished documents (``done.jsonl`` in ``directory``).
 
-    def __init__(self, directory: Path, fingerprint: str):
+    Only each document's id and the byte offset of its record are kept in
+    memory; :meth:`read` fetches a record back from the file. On open, a line
+    torn by a kill (no final newline, or not JSON) and anything after it are
+    cut off, so appends start on a clean line. A log written for another
+    config or input (``fingerprint``), or any log when ``fresh``, is discarded.
+    """
+
+    def __init__(self, directory: Path, fingerprint: str, *, fresh: bool = False):
         self.directory = directory
         self.path = directory / "done.jsonl"
+        self.offsets: dict[str, int] = {}
+        self._reader = None
         stamp = directory / "fingerprint"
-        if directory.exists() and (not stamp.exists() or stamp.read_text() != fingerprint):
-            log.info("work log %s is from another config or input; starting afresh", directory)
-            shutil.rmtree(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(fingerprint)
-        self.done: dict[str, dict[str, Any]] = {}
-        if self.path.exists():
-            with self.path.open("rb") as f:
-                for line in f:
-                    try:
-                        rec = json.loads(line)
-                    except ValueError:
-                        break  # a line torn by a kill: everything before it is good
-                    self.done[rec["doc_id"]] = rec
-            # Rewrite without the torn tail so appends start on a clean line.
-            tmp = self.path.with_suffix(".tmp")
-            with tmp.open("w", encoding="utf-8") as f:
-                for rec in self.done.values():
-                    f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-            os.replace(tmp, self.path)
-        self._f = self.path.open("a", encoding="utf-8")
+        with output_errors(directory):
+            if directory.exists() and (fresh or not stamp.is_file() or stamp.read_text() != fingerprint):
+                if not fresh:
+                    log.info("work log %s is from another config or input; starting afresh", directory)
+                shutil.rmtree(directory)
+            directory.mkdir(parents=True, exist_ok=True)
+            if not stamp.is_file():
+                atomic_write_text(stamp, fingerprint)
+            self.size = self._scan()
+            self._f = self.path.open("ab")
 
-    def add(self, rec: dict[str, Any]) -> None:
-        self._f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        self._f.flush()
-        self.done[rec["doc_id"]] = rec
+    def _scan(self) -> int:
+        """Index the good records; truncate a torn tail. Returns the good length in bytes."""
+        if not self.path.exists():
+            return 0
+        good = 0
+        with self.path.open("rb") as f:
+            for line in f:
+                if not line.endswith(b"\n"):
+                    break  # the last write was cut short
+                try:
+                    doc_id = json.loads(line)["doc_id"]
+                except (ValueError, KeyError, TypeError):
+                    break  # a line torn by a kill: everything before it is good
+                self.offsets[doc_id] = good
+                good += len(line)
+        if good < self.path.stat().st_size:
+            log.info("work log %s: dropping a torn record at byte %d", self.path, good)
+            os.truncate(self.path, good)
+        return good
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self.offsets
+
+    def add(self, rec: dict[str, Any]) -> int:
+        """Append ``rec`` (one whole line, flushed); return its offset."""
+        data = (json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8")
+        with output_errors(self.path):
+            self._f.write(data)
+            self._f.flush()
+        offset = self.offsets[rec["doc_id"]] = self.size
+        self.size += len(data)
+        return offset
+
+    def read(self, offset: int) -> dict[str, Any]:
+        """The record starting at byte ``offset``."""
+        if self._reader is None:
+            self._reader = self.path.open("rb")
+        if self._reader.tell() != offset:
+            self._reader.seek(offset)
+        return json.loads(self._reader.readline())
 
     def close(self) -> None:
         self._f.close()
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
     def remove(self) -> None:
         self.close()
@@ -87,77 +137,148 @@ def _result_record(r: DocResult) -> dict[str, Any]:
     }
 
 
+def _remove_stale_temps(output_dir: Path) -> None:
+    """Temp dirs that a killed run left beside the output (``.NAME.tmp-XXXXXXXX``)."""
+    if not output_dir.parent.is_dir():
+        return
+    pattern = re.compile(rf"\.{re.escape(output_dir.name)}\.tmp-[0-9a-f]{{8}}")
+    for entry in output_dir.parent.iterdir():
+        if pattern.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink():
+            log.info("removing %s, left by an interrupted run", entry)
+            shutil.rmtree(entry, ignore_errors=True)
+
+
 def run_corpus(cfg: Config, input_path: str | Path, output_dir: str | Path, *,
                resume: bool = True, progress: bool = True) -> dict[str, Any]:
     input_path, output_dir = Path(input_path), Path(output_dir)
     started = time.perf_counter()
     single = input_path.is_file() and input_path.suffix.lower() == ".txt"
     pipeline = Pipeline(cfg)
-    # Read (and validate) before loading models, so bad input fails fast.
+    # Read (and validate) input and output before loading models, so bad
+    # input or an unwritable output fails fast.
     docs = read_documents(input_path, max_chars=cfg.segment.max_doc_chars,
                           on_error="raise" if single else "skip")
     first = next(docs, None)
+    check_output_dir(output_dir)
     pipeline.warm_up()
     loaded = time.perf_counter()
 
-    work = WorkLog(output_dir.parent / f".{output_dir.name}.work", _fingerprint(cfg, input_path))
-    if not resume:
-        work.done.clear()
-    resumed = len(work.done)
-    order: list[str] = []
+    _remove_stale_temps(output_dir)
+    work = WorkLog(output_dir.parent / f".{output_dir.name}.work", _fingerprint(cfg, input_path), fresh=not resume)
+    resumed = len(work)
+    order: list[int] = []  # the work-log offset of each document, in input order
+    seen: set[str] = set()
     bar = tqdm(desc="documents", unit="doc", disable=not progress)
     try:
         for doc in itertools.chain([first] if first else [], docs):
-            order.append(doc.id)
-            if doc.id not in work.done:
-                work.add(_result_record(pipeline.process(doc)))
+            if doc.id in seen:
+                log.warning("document id %r appears again (%s); keeping the first", doc.id,
+                            doc.meta.get("source", "?"))
+                continue
+            seen.add(doc.id)
+            offset = work.offsets.get(doc.id)
+            if offset is None:
+                offset = work.add(_result_record(pipeline.process(doc)))
+            order.append(offset)
             bar.update(1)
+        mined = time.perf_counter()
+
+        totals = _Totals()
+        with atomic_dir(output_dir) as tmp:
+            export = StreamingExport(tmp)
+            try:
+                write_pairs_jsonl(_stream_pairs(work, order, totals, export), tmp / "pairs.jsonl")
+                summary = _summary(cfg, pipeline, totals, resumed)
+                summary["export"] = export.close(dataset_name=cfg.export.name, license=cfg.export.license,
+                                                 extra_card_info=_card_info(summary))
+            except BaseException:
+                export.abort()
+                raise
+            summary["timing"] = {
+                "load_s": round(loaded - started, 3),
+                "mine_s": round(mined - loaded, 3),
+                "total_s": round(time.perf_counter() - started, 3),
+                "docs_per_s": round(totals.documents / max(mined - loaded, 1e-9), 2),
+            }
+            atomic_write_text(tmp / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     finally:
         bar.close()
         work.close()
-    mined = time.perf_counter()
-
-    records = [work.done[d] for d in dict.fromkeys(order)]
-    pairs = [Pair.from_record(p) for rec in records for p in rec["pairs"]]
-    summary = _summary(cfg, pipeline, records, pairs, resumed)
-    with atomic_dir(output_dir) as tmp:
-        write_pairs_jsonl(pairs, tmp / "pairs.jsonl")
-        exported = export_all(pairs, tmp, dataset_name=cfg.export.name, license=cfg.export.license,
-                              extra_card_info=_card_info(summary))
-        summary["export"] = exported
-        summary["timing"] = {
-            "load_s": round(loaded - started, 3),
-            "mine_s": round(mined - loaded, 3),
-            "total_s": round(time.perf_counter() - started, 3),
-            "docs_per_s": round(len(records) / max(mined - loaded, 1e-9), 2),
-        }
-        atomic_write_text(tmp / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     work.remove()
     return summary
 
 
-def _summary(cfg: Config, pipeline: Pipeline, records: list[dict], pairs: list[Pair], resumed: int) -> dict:
-    methods = Counter(r["method"] for r in records if r["method"])
+@dataclass
+class _Totals:
+    """Counts for summary.json, accumulated while the pairs stream past."""
+
+    documents: int = 0
+    with_embeds: int = 0
+    embeds: int = 0
+    sentences: int = 0
+    pairs: int = 0
+    methods: Counter = field(default_factory=Counter)
+    main_languages: Counter = field(default_factory=Counter)
+    labels: Counter = field(default_factory=Counter)
+    language_pairs: Counter = field(default_factory=Counter)
+    # Pairs scored with MT: corpus BLEU/chrF needs their hypotheses and references.
+    mt_pairs: list[Pair] = field(default_factory=list)
+
+    def add_doc(self, rec: dict[str, Any]) -> None:
+        self.documents += 1
+        self.with_embeds += bool(rec["n_embeds"])
+        self.embeds += rec["n_embeds"]
+        self.sentences += rec["n_sentences"]
+        self.main_languages[rec["main_lang"]] += 1
+        if rec["method"]:
+            self.methods[rec["method"]] += 1
+
+    def add_pair(self, p: Pair) -> None:
+        self.pairs += 1
+        self.labels[p.label] += 1
+        self.language_pairs[f"{p.src_lang}-{p.tgt_lang}"] += 1
+        if p.bleu is not None and "mt_hypothesis" in p.meta:
+            # Only what corpus_summary reads.
+            self.mt_pairs.append(Pair(
+                id=p.id, doc_id=p.doc_id, src_lang=p.src_lang, tgt_lang=p.tgt_lang, src=p.src, tgt=p.tgt,
+                src_span=p.src_span, tgt_span=p.tgt_span, score=p.score, label=p.label, method=p.method,
+                bleu=p.bleu, meta={k: p.meta[k] for k in ("mt_hypothesis", "mt_reference", "bleu_direction")
+                                   if k in p.meta}))
+
+
+def _stream_pairs(work: WorkLog, order: list[int], totals: _Totals, export: StreamingExport) -> Iterator[Pair]:
+    """Every document's pairs from the work log, in input order; feeds the totals and the export."""
+    for offset in order:
+        rec = work.read(offset)
+        totals.add_doc(rec)
+        for p in rec["pairs"]:
+            pair = Pair.from_record(p)
+            totals.add_pair(pair)
+            export.add(pair)
+            yield pair
+
+
+def _summary(cfg: Config, pipeline: Pipeline, t: _Totals, resumed: int) -> dict:
     translators = pipeline.translators
-    mt_used = any(m.startswith("mt:") for m in methods)
+    mt_used = any(m.startswith("mt:") for m in t.methods)
     return {
-        "documents": len(records),
+        "documents": t.documents,
         "documents_resumed": resumed,
-        "documents_with_embeds": sum(1 for r in records if r["n_embeds"]),
-        "embeds": sum(r["n_embeds"] for r in records),
-        "sentences": sum(r["n_sentences"] for r in records),
-        "pairs": len(pairs),
-        "labels": dict(Counter(p.label for p in pairs)),
-        "language_pairs": dict(Counter(f"{p.src_lang}-{p.tgt_lang}" for p in pairs)),
-        "main_languages": dict(Counter(r["main_lang"] for r in records)),
+        "documents_with_embeds": t.with_embeds,
+        "embeds": t.embeds,
+        "sentences": t.sentences,
+        "pairs": t.pairs,
+        "labels": dict(t.labels),
+        "language_pairs": dict(t.language_pairs),
+        "main_languages": dict(t.main_languages),
         "similarity": {
             "requested": cfg.similarity.method,
             # Which evidence each document's pairs rest on.
-            "documents_by_method": dict(methods),
-            "mt_models": {f"{s}-{t}": tr.model_id for (s, t), tr in translators.items()},
+            "documents_by_method": dict(t.methods),
+            "mt_models": {f"{s}-{t_}": tr.model_id for (s, t_), tr in translators.items()},
             "mt_used": mt_used,
         },
-        "corpus_scores": corpus_summary(pairs) if mt_used else {},
+        "corpus_scores": corpus_summary(t.mt_pairs) if mt_used else {},
         "note": None if mt_used else "no machine translation was used: pairs carry no BLEU or chrF",
         "config": asdict(cfg),
     }

@@ -18,10 +18,18 @@ def add_parser(sub) -> None:
 def main(args) -> int:
     from ..config import load_config
     from ..runner import run_corpus
+    from ..types import ConfigError
 
     cfg = load_config(args.config)
-    summary = run_corpus(cfg, args.input, args.output, resume=not args.no_resume,
-                         progress=not args.quiet)
+    try:
+        summary = run_corpus(cfg, args.input, args.output, resume=not args.no_resume,
+                             progress=not args.quiet)
+    except ConfigError as e:
+        # Values checked only when components are built (language codes, model
+        # settings): still name the config file they came from.
+        if args.config and not str(e).startswith(str(args.config)):
+            raise ConfigError(f"{args.config}: {e}") from None
+        raise
     brief = {k: summary[k] for k in ("documents", "pairs", "labels", "language_pairs")}
     brief["similarity"] = summary["similarity"]["documents_by_method"]
     print(json.dumps(brief, ensure_ascii=False), file=sys.stderr)

@@ -26,7 +26,9 @@ def _ensure_parent(path: Path) -> Path:
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise OutputError(f"cannot create directory {parent}: {e.strerror or e}") from None
+        blocker = next((a for a in (parent, *parent.parents) if a.exists() and not a.is_dir()), None)
+        why = f"{blocker} is not a directory" if blocker is not None else (e.strerror or str(e))
+        raise OutputError(f"cannot create directory {parent}: {why}") from None
     if not os.access(parent, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write to directory {parent}: permission denied")
     return parent
@@ -119,6 +121,23 @@ def _check_replaceable(final: Path, marker: str) -> None:
         raise OutputError(f"cannot read {final}: {e.strerror or e}") from None
     if not empty:
         raise OutputError(f"refusing to overwrite {final}: it exists and is not an align output directory")
+
+
+def check_output_dir(final_dir: str | os.PathLike[str], *, overwrite_marker: str = "summary.json") -> Path:
+    """Fail now (OutputError) if :func:`atomic_dir` could not later write ``final_dir``.
+
+    Creates nothing; lets a long run fail before doing any work.
+    """
+    final = Path(final_dir)
+    _check_replaceable(final, overwrite_marker)
+    ancestor = final.parent  # the nearest one that exists: where directories would be made
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise OutputError(f"cannot create {final}: {ancestor} is not a directory")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot create {final}: {ancestor} is not writable (permission denied)")
+    return final
 
 
 @contextlib.contextmanager

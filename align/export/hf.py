@@ -19,9 +19,11 @@ string column round-trips any of them without null-filled struct fields.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import re
+import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,7 +81,7 @@ def features_for(src_lang: str, tgt_lang: str) -> datasets.Features:
 
 def _check_langs(src_lang: str, tgt_lang: str) -> None:
     for lang in (src_lang, tgt_lang):
-        if not _LANG_RE.match(lang or ""):
+        if not isinstance(lang, str) or not _LANG_RE.fullmatch(lang):
             raise OutputError(f"cannot export language code {lang!r}: use letters, digits, '-' or '_'")
     if src_lang == tgt_lang:  # Translation needs two distinct keys
         raise OutputError(f"cannot export pairs with the same source and target language ({src_lang!r})")
@@ -177,6 +179,119 @@ def _quiet_datasets() -> Iterator[None]:
             enable_progress_bars()
 
 
+class StreamingExport:
+    """Write the HF export from pairs that arrive one at a time, in bounded memory.
+
+    Each language pair gets a JSON-lines file (written as rows arrive) and an
+    Arrow file in ``out_dir/.staging`` (written in batches by datasets'
+    ``ArrowWriter``); :meth:`close` memory-maps the Arrow files as datasets,
+    saves the ``DatasetDict`` and the Hub parquet files, writes the card and
+    removes the staging folder. Rows never all sit in memory at once.
+
+    ``out_dir`` is written in place (wrap it in ``atomic_dir``).
+    """
+
+    def __init__(self, out_dir: Path, *, batch_rows: int = 1000):
+        self.out_dir = Path(out_dir)
+        self.staging = self.out_dir / ".staging"
+        self.batch_rows = batch_rows
+        self._groups: dict[tuple[str, str], _GroupWriter] = {}
+
+    def add(self, pair: Pair) -> None:
+        key = (pair.src_lang, pair.tgt_lang)
+        group = self._groups.get(key)
+        if group is None:
+            _check_langs(*key)  # before any file name is built from the codes
+            with output_errors(self.out_dir):
+                group = self._groups[key] = _GroupWriter(self.out_dir, self.staging, *key, self.batch_rows)
+        with output_errors(self.out_dir):
+            group.add(_row(pair))
+
+    def close(self, *, dataset_name: str = "align-pairs", license: str = "other",
+              extra_card_info: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Finish every file; return ``{"rows", "configs": {name: rows}, "languages", "files"}``."""
+        import datasets
+        from datasets.table import MemoryMappedTable
+
+        groups = dict(sorted(self._groups.items()))
+        files: list[str] = ["dataset"]
+        try:
+            with output_errors(self.out_dir), _quiet_datasets():
+                self.out_dir.mkdir(parents=True, exist_ok=True)
+                splits = {}
+                for group in groups.values():
+                    group.finish()
+                    # Memory-mapped, not loaded; the fingerprint (saved in state.json)
+                    # hashes the rows, so the same pairs give the same files.
+                    splits[group.name] = datasets.Dataset(
+                        MemoryMappedTable.from_file(str(group.arrow_path)),
+                        info=datasets.DatasetInfo(features=group.features), fingerprint=group.fingerprint)
+                dd = datasets.DatasetDict(splits)
+                dd.save_to_disk(str(self.out_dir / "dataset"))
+                for group in groups.values():
+                    parquet = self.out_dir / "data" / group.name / "train.parquet"
+                    parquet.parent.mkdir(parents=True, exist_ok=True)
+                    dd[group.name].to_parquet(str(parquet))
+                    files += [str(parquet.relative_to(self.out_dir)), str(group.jsonl_path.relative_to(self.out_dir))]
+                    log.info("exported %s: %d rows", group.name, group.rows)
+                configs = {g.name: g.rows for g in groups.values()}
+                languages = sorted({lang for key in groups for lang in key})
+                card = dataset_card(configs, languages, name=dataset_name, license=license,
+                                    description_extra=extra_card_info or {})
+                (self.out_dir / "README.md").write_text(card, encoding="utf-8")
+                files.append("README.md")
+                del dd, splits  # unmap the staging files before they go
+        finally:
+            self.abort()
+        return {"rows": sum(configs.values()), "configs": configs, "languages": languages, "files": files}
+
+    def abort(self) -> None:
+        """Close every open file and remove the staging folder (idempotent)."""
+        for group in self._groups.values():
+            group.close()
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+class _GroupWriter:
+    """The rows of one language pair: ``jsonl/{name}.jsonl`` and a staged Arrow file."""
+
+    def __init__(self, out_dir: Path, staging: Path, src: str, tgt: str, batch_rows: int):
+        from datasets.arrow_writer import ArrowWriter
+
+        self.name = config_name(src, tgt)
+        self.features = features_for(src, tgt)
+        self.rows = 0
+        self._hash = hashlib.sha256(self.name.encode())
+        self.jsonl_path = out_dir / "jsonl" / f"{self.name}.jsonl"
+        self.jsonl_path.parent.mkdir(parents=True, exist_ok=True)
+        staging.mkdir(parents=True, exist_ok=True)
+        self.arrow_path = staging / f"{self.name}.arrow"
+        self._jsonl = open(self.jsonl_path, "w", encoding="utf-8", newline="\n")
+        self._arrow = ArrowWriter(features=self.features, path=str(self.arrow_path), writer_batch_size=batch_rows)
+        self._open = True
+
+    @property
+    def fingerprint(self) -> str:
+        return self._hash.hexdigest()[:16]
+
+    def add(self, row: dict[str, Any]) -> None:
+        line = json.dumps(row, ensure_ascii=False) + "\n"
+        self._jsonl.write(line)
+        self._hash.update(line.encode("utf-8"))
+        self._arrow.write(row)
+        self.rows += 1
+
+    def finish(self) -> None:
+        self._arrow.finalize()
+        self.close()
+
+    def close(self) -> None:
+        if self._open:
+            self._open = False
+            self._jsonl.close()
+            self._arrow.close()
+
+
 def export_all(
     pairs: Iterable[Pair],
     out_dir: Path,
@@ -187,32 +302,16 @@ def export_all(
 ) -> dict[str, Any]:
     """Write ``dataset/``, ``data/*/train.parquet``, ``jsonl/*.jsonl`` and ``README.md`` into ``out_dir``.
 
+    ``pairs`` may be any iterable (a generator streams: see :class:`StreamingExport`).
     ``out_dir`` is written in place (no atomicity here: wrap the call in
     ``atomic_dir``). Returns ``{"rows", "configs": {name: rows}, "languages", "files"}``
     with paths relative to ``out_dir``.
     """
-    out_dir = Path(out_dir)
-    groups = _group(pairs)
-    dd = _datasetdict(groups)
-    configs = {name: len(ds) for name, ds in dd.items()}
-    languages = sorted({lang for key in groups for lang in key})
-    files: list[str] = ["dataset"]
-    with output_errors(out_dir), _quiet_datasets():
-        out_dir.mkdir(parents=True, exist_ok=True)
-        dd.save_to_disk(str(out_dir / "dataset"))
-        for (src, tgt), rows in groups.items():
-            name = config_name(src, tgt)
-            parquet = out_dir / "data" / name / "train.parquet"
-            parquet.parent.mkdir(parents=True, exist_ok=True)
-            dd[name].to_parquet(str(parquet))
-            jsonl = out_dir / "jsonl" / f"{name}.jsonl"
-            jsonl.parent.mkdir(parents=True, exist_ok=True)
-            with open(jsonl, "w", encoding="utf-8", newline="\n") as f:
-                f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-            files += [str(parquet.relative_to(out_dir)), str(jsonl.relative_to(out_dir))]
-            log.info("exported %s: %d rows", name, len(rows))
-        card = dataset_card(configs, languages, name=dataset_name, license=license,
-                            description_extra=extra_card_info or {})
-        (out_dir / "README.md").write_text(card, encoding="utf-8")
-        files.append("README.md")
-    return {"rows": sum(configs.values()), "configs": configs, "languages": languages, "files": files}
+    export = StreamingExport(Path(out_dir))
+    try:
+        for pair in pairs:
+            export.add(pair)
+    except BaseException:
+        export.abort()
+        raise
+    return export.close(dataset_name=dataset_name, license=license, extra_card_info=extra_card_info)

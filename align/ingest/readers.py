@@ -7,7 +7,10 @@ Errors are :class:`align.types.InputError` with a one-line message naming the
 file (and line/row). A single ``.txt`` file always raises. For corpus inputs
 (folder, JSONL, Parquet) ``on_error="skip"`` logs a warning, yields nothing for
 the bad document and counts it in the optional ``stats``; file-level problems
-(missing path, no documents at all, unreadable Parquet) always raise.
+(missing path, no documents at all, unreadable Parquet) always raise, and so
+does a corpus in which every document was bad ("no usable document").
+Text, ids, urls and dates holding a lone surrogate (a JSON ``\\ud800`` escape,
+or an undecodable file name) are refused: they could not be written out.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import codecs
 import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +32,7 @@ OnError = Literal["raise", "skip"]
 SUFFIXES = (".txt", ".jsonl", ".ndjson", ".parquet")
 PARQUET_BATCH_ROWS = 1024
 _CHUNK = 1 << 20  # bytes per read when only counting an oversized file
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -77,24 +82,31 @@ def read_documents(
         if suffix == ".txt":
             return iter([_read_single_txt(p, max_chars, stats)])
         gen = _read_jsonl(p, max_chars) if suffix in (".jsonl", ".ndjson") else _read_parquet(p, max_chars)
-    return _collect(gen, on_error, stats or ReadStats())
+    return _collect(p, gen, on_error, stats or ReadStats())
 
 
 # A corpus reader yields a Document, or the InputError of one bad document.
 _Item = Document | InputError
 
 
-def _collect(items: Iterator[_Item], on_error: OnError, stats: ReadStats) -> Iterator[Document]:
+def _collect(path: Path, items: Iterator[_Item], on_error: OnError, stats: ReadStats) -> Iterator[Document]:
+    read = skipped = 0
+    first_error = ""
     for item in items:
         if isinstance(item, Document):
+            read += 1
             stats.read += 1
             yield item
         elif on_error == "raise":
             raise item
         else:
+            skipped += 1
             stats.skipped += 1
             stats.errors.append(str(item))
+            first_error = first_error or str(item)
             logger.warning("skipping document: %s", item)
+    if skipped and not read:
+        raise InputError(f"{path} has no usable document ({skipped} skipped; first: {first_error})")
 
 
 def _read_single_txt(path: Path, max_chars: int, stats: ReadStats | None) -> Document:
@@ -102,6 +114,8 @@ def _read_single_txt(path: Path, max_chars: int, stats: ReadStats | None) -> Doc
     text = _read_txt(path, max_chars)
     if not text.strip():
         raise InputError(f"{path} is empty")
+    if _SURROGATE_RE.search(path.stem):
+        raise InputError(f"{path}: file name is not valid UTF-8, so it cannot be a document id")
     if stats is not None:
         stats.read += 1
     return Document(id=path.stem, text=text, meta={"source": str(path)})
@@ -113,6 +127,9 @@ def _read_folder(files: list[Path], max_chars: int) -> Iterator[_Item]:
             text = _read_txt(f, max_chars)
         except InputError as exc:
             yield exc
+            continue
+        if _SURROGATE_RE.search(f.stem):  # undecodable bytes in the name (os.fsdecode escapes them)
+            yield InputError(f"{f}: file name is not valid UTF-8, so it cannot be a document id")
             continue
         # Whitespace-only documents are kept: they give zero pairs downstream.
         yield Document(id=f.stem, text=text, meta={"source": str(f)})
@@ -201,7 +218,15 @@ def _record(rec: dict[str, Any], where: str, default_id: str, max_chars: int) ->
         if value is not None:
             # Parquet dates arrive as datetime objects; keep meta JSON-ready.
             meta[key] = value if isinstance(value, (str, int, float)) else str(value)
-    return Document(id=default_id if doc_id in (None, "") else str(doc_id), text=text, meta=meta)
+    doc = Document(id=default_id if doc_id in (None, "") else str(doc_id), text=text, meta=meta)
+    # Only a JSON escape such as "\\ud800" can make a lone surrogate (UTF-8 cannot
+    # hold one); it could not be written out again.
+    for name, value in (("text", doc.text), ("id", doc.id), ("url", meta.get("url")), ("date", meta.get("date"))):
+        bad = _SURROGATE_RE.search(value) if isinstance(value, str) else None
+        if bad:
+            return InputError(f"{where}: {name!r} contains a lone surrogate (U+{ord(bad.group()):04X}) "
+                              f"at offset {bad.start()}")
+    return doc
 
 
 def _decode(data: bytes, where: str, *, normalize: bool = True) -> str:

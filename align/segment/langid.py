@@ -10,6 +10,9 @@ from functools import lru_cache
 
 from ..types import ConfigError
 
+# Characters of a text that language identification looks at.
+MAX_CHARS = 2000
+
 
 class LanguageIdentifier:
     def __init__(self, languages: list[str] | tuple[str, ...]):
@@ -29,7 +32,13 @@ class LanguageIdentifier:
         )
 
     def identify(self, text: str) -> tuple[str | None, float]:
-        """(ISO 639-1 code, confidence), or (None, 0.0) for text with no letters."""
+        """(ISO 639-1 code, confidence), or (None, 0.0) for text with no letters.
+
+        Only the first MAX_CHARS characters are looked at: plenty to tell a
+        language, and lingua's time grows with the square of a word's length
+        (one 100,000-letter "word" took 3 s, a 1,000,000-letter one minutes).
+        """
+        text = text[:MAX_CHARS]
         values = self._detector.compute_language_confidence_values(text)
         if not values or not any(c.isalpha() for c in text):
             return None, 0.0

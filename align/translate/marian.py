@@ -13,6 +13,7 @@ loaded or looked up, so importing this module stays cheap.
 from __future__ import annotations
 
 import json
+import pickle
 import logging
 import os
 import sys
@@ -213,6 +214,9 @@ class MarianBackend:
         except ModelError:
             raise
         except Exception as exc:  # OSError, ValueError, bad or missing files...
+            if isinstance(exc, pickle.UnpicklingError) or "Weights only load failed" in str(exc):
+                raise self._fail("pytorch_model.bin is not plain weights: refused in weights-only mode "
+                                 "(convert it to model.safetensors)") from exc
             raise self._fail(_one_line(exc)) from exc
         limit = int(positions or tokenizer.model_max_length or 512)
         self._input_limit = min(self.max_input_tokens or limit, limit)
@@ -286,7 +290,13 @@ class MarianTranslator(MarianBackend):
         if self.device == "cpu":
             _set_torch_threads(torch, self.threads)
         use_st = True if (path / "model.safetensors").is_file() else None  # prefer safetensors
-        mt = MarianMTModel.from_pretrained(path, local_files_only=True, use_safetensors=use_st)
+        with warnings.catch_warnings():
+            # A refused pickle is reported by ModelError; torch's protocol warning is noise.
+            warnings.filterwarnings("ignore", message=".*pickle protocol.*")
+            # weights_only spelled out: a pickled .bin can then never run code,
+            # whatever a future transformers default becomes.
+            mt = MarianMTModel.from_pretrained(path, local_files_only=True, use_safetensors=use_st,
+                                               weights_only=True)
         mt.to(self.device).eval()
         # We always pass max_new_tokens; a max_length in the model's generation
         # config (opus-mt has 512) would only trigger a warning on every call.
