@@ -46,7 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-DATA = Path("/work/shared/data")
+DATA = Path(__file__).resolve().parents[2].joinpath("shared/data")
 P_DELETE, P_INSERT, P_MERGE, P_SPLIT = 0.03, 0.03, 0.05, 0.05
 
 

@@ -60,7 +60,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SEED = Path("/work/shared/seeds/000_a6168a8a3db5cb58.txt")
+SEED = Path(__file__).resolve().parents[2].joinpath("shared/seeds/000_a6168a8a3db5cb58.txt")
 
 
 def _load_make_articles():

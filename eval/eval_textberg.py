@@ -2,7 +2,7 @@
 
 Usage::
 
-    python eval/eval_textberg.py [--data /work/shared/data/textberg_de-fr] [--config configs/parallel.yaml]
+    python eval/eval_textberg.py [--data ../shared/data/textberg_de-fr] [--config configs/parallel.yaml]
                                  [--settings embeddings mt combined gale-church ...] [--keep DIR]
 
 Settings (each is ``configs/parallel.yaml`` with ``docalign`` overridden):
@@ -82,7 +82,7 @@ class MemoEncoder:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", default="/work/shared/data/textberg_de-fr")
+    p.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/textberg_de-fr"))
     p.add_argument("--config", default=str(ROOT / "configs" / "parallel.yaml"))
     p.add_argument("--settings", nargs="+", default=DEFAULT, choices=list(SETTINGS))
     p.add_argument("--keep", help="write each setting's alignments.txt under this folder")

@@ -11,7 +11,7 @@ per line), plus ``DIR/gold.jsonl`` (one line per article, same order).
 Source sentences
 ----------------
 The Tatoeba similarity-search test sets (LASER, Artetxe & Schwenk 2019; Tatoeba
-data, CC-BY 2.0 FR) in ``/work/shared/data/tatoeba`` (``--tatoeba`` to change):
+data, CC-BY 2.0 FR) in ``../shared/data/tatoeba`` (``--tatoeba`` to change):
 ``tatoeba.fra-eng.{fra,eng}`` and ``tatoeba.rus-eng.{rus,eng}``, line ``i`` of one
 side translating line ``i`` of the other. Lines are filtered so that one line is
 one sentence and the layout stays unambiguous: no internal sentence break, a
@@ -19,7 +19,7 @@ terminal punctuation mark, no double quotes, dashes, ``@`` or URLs; body
 sentences have at least 4 words, tweet texts at least 5 (the pipeline drops
 foreign segments under 3 words, and language ID needs a few words).
 
-Article shape (as /work/shared/seeds/*.txt)
+Article shape (as ../shared/seeds/*.txt)
 -------------------------------------------
 * optional first line `` date YYYY-MM <title>`` (80 %); the title is one more
   French Tatoeba sentence without its final punctuation;
@@ -89,7 +89,7 @@ except ImportError:  # pragma: no cover - the generator also works without align
         raw = re.sub(r"(?<![\w&#/])#(\w+)", r"\1", raw)
         return " ".join(raw.split())
 
-TATOEBA = Path("/work/shared/data/tatoeba")
+TATOEBA = Path(__file__).resolve().parents[2].joinpath("shared/data/tatoeba")
 
 FR_MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
              "septembre", "octobre", "novembre", "décembre"]

@@ -21,7 +21,7 @@ from align.config import Config
 from align.docalign import DocAligner, split_presplit, split_raw
 from align.export.beads import check_monotonic, read_beads
 
-TEXTBERG = Path("/work/shared/data/textberg_de-fr")
+TEXTBERG = Path(__file__).resolve().parents[2].joinpath("shared/data/textberg_de-fr")
 
 
 # ---------------------------------------------------------------------------

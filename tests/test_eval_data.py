@@ -13,7 +13,7 @@ from align.ingest.article import parse_article
 from align.ingest.readers import read_documents
 
 ROOT = Path(__file__).resolve().parents[1]
-TATOEBA = Path("/work/shared/data/tatoeba")
+TATOEBA = Path(__file__).resolve().parents[2].joinpath("shared/data/tatoeba")
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ from align.export import (
 )
 from align.types import Bead, InputError, OutputError, Pair
 
-GOLD = Path("/work/shared/data/textberg_de-fr/dev.defr")
+GOLD = Path(__file__).resolve().parents[2].joinpath("shared/data/textberg_de-fr/dev.defr")
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 CONTROLS = "".join(chr(c) for c in range(0x20))  # \x00-\x1f, tab/newline/CR included

@@ -25,7 +25,7 @@ import pytest
 from align.runner import WorkLog
 
 ROOT = Path(__file__).resolve().parents[1]
-TATOEBA = Path("/work/shared/data/tatoeba")
+TATOEBA = Path(__file__).resolve().parents[2].joinpath("shared/data/tatoeba")
 N_DOCS = 300
 
 

@@ -7,75 +7,41 @@ vectors. Vectors are stored as raw float32 bytes.
 
 from __future__ import annotations
 
-import os
-import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-# Stay well below SQLite's host-parameter limit (999 on old builds).
-_CHUNK = 500
+from align.sqlite_store import SqliteStore
 
 
-class EmbeddingCache:
-    """Maps (encoder key, text) -> float32 vector.
-
-    WAL mode lets readers and a writer in other processes work concurrently;
-    every ``put_many`` commits, so an interrupted run keeps what it encoded.
-    """
+class EmbeddingCache(SqliteStore):
+    """Maps (encoder key, text) -> float32 vector."""
 
     def __init__(self, path: str | Path, timeout: float = 60.0):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(self.path), timeout=timeout, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute(
+        super().__init__(
+            path,
             "CREATE TABLE IF NOT EXISTS embeddings ("
             " model TEXT NOT NULL, text TEXT NOT NULL, vector BLOB NOT NULL,"
-            " PRIMARY KEY (model, text)) WITHOUT ROWID"
+            " PRIMARY KEY (model, text)) WITHOUT ROWID",
+            timeout,
         )
-        self._conn.commit()
 
     def get_many(self, model_key: str, texts: Iterable[str]) -> dict[str, np.ndarray]:
         """Cached vectors for those of ``texts`` that have one."""
-        uniq = list(dict.fromkeys(texts))
-        found: dict[str, np.ndarray] = {}
-        for i in range(0, len(uniq), _CHUNK):
-            chunk = uniq[i : i + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = self._conn.execute(
-                f"SELECT text, vector FROM embeddings WHERE model = ? AND text IN ({marks})", (model_key, *chunk)
-            )
-            found.update((text, np.frombuffer(blob, dtype=np.float32)) for text, blob in rows)
-        return found
+        rows = self.select_in("SELECT text, vector FROM embeddings WHERE model = ? AND text IN ({marks})",
+                              (model_key,), texts)
+        return {text: np.frombuffer(blob, dtype=np.float32) for text, blob in rows}
 
     def put_many(self, model_key: str, texts: list[str], vectors: np.ndarray) -> None:
         """Store one vector per text (rows of ``vectors``) and commit."""
-        if not texts:
-            return
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        with self._conn:  # one transaction, committed on exit
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO embeddings (model, text, vector) VALUES (?, ?, ?)",
-                ((model_key, t, v.tobytes()) for t, v in zip(texts, vectors)),
-            )
+        if texts:
+            vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+            self.insert("INSERT OR REPLACE INTO embeddings (model, text, vector) VALUES (?, ?, ?)",
+                        ((model_key, t, v.tobytes()) for t, v in zip(texts, vectors)))
 
     def __len__(self) -> int:
-        return self._conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0]
-
-    def close(self) -> None:
-        self._conn.close()
-
-    def __enter__(self) -> "EmbeddingCache":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"EmbeddingCache({os.fspath(self.path)!r})"
+        return self.count("embeddings")
 
 
 class CachedEncoder:
