@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -18,14 +19,33 @@ _HOME = tempfile.TemporaryDirectory(prefix="align-test-home-")
 os.environ["HOME"] = _HOME.name
 
 
+SHARED = ROOT.parent / "shared"
+TATOEBA = SHARED / "data" / "tatoeba"
+
+
+def load_script(relpath: str):
+    """Import a script of this repo (scripts/, eval/ are not packages) as a module."""
+    path = ROOT / relpath
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = mod  # dataclasses look their module up here
+    spec.loader.exec_module(mod)
+    return mod
+
+
 @pytest.fixture(scope="session")
 def tiny_marian_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random MarianMT (fr->en, opus-mt layout) built once per session (~2 s)."""
-    spec = importlib.util.spec_from_file_location("build_tiny_marian", ROOT / "scripts" / "build_tiny_marian.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.build_tiny_marian(tmp_path_factory.mktemp("tiny_marian"))
+    return load_script("scripts/build_tiny_marian.py").build_tiny_marian(tmp_path_factory.mktemp("tiny_marian"))
+
+
+@pytest.fixture(scope="session")
+def make_articles():
+    """eval/make_articles.py, which needs the Tatoeba pairs in ../shared."""
+    if not (TATOEBA / "tatoeba.fra-eng.fra").exists():
+        pytest.skip(f"Tatoeba data not found in {TATOEBA}")
+    return load_script("eval/make_articles.py")
 
 
 SEED = ROOT.parent / "shared" / "seeds" / "000_a6168a8a3db5cb58.txt"

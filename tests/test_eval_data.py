@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,20 +10,6 @@ import pytest
 from align.ingest.article import parse_article
 from align.ingest.readers import read_documents
 
-ROOT = Path(__file__).resolve().parents[1]
-TATOEBA = Path(__file__).resolve().parents[2].joinpath("shared/data/tatoeba")
-
-
-@pytest.fixture(scope="module")
-def make_articles():
-    if not (TATOEBA / "tatoeba.fra-eng.fra").exists():
-        pytest.skip(f"Tatoeba data not found in {TATOEBA}")
-    spec = importlib.util.spec_from_file_location("make_articles", ROOT / "eval" / "make_articles.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["make_articles"] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _generate(make_articles, out: Path, fmt: str):

@@ -7,19 +7,16 @@ sacrebleu scores with signatures, corpus scores, cache reuse), not quality.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
 
-from conftest import ROOT
+from conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory):
-    spec = importlib.util.spec_from_file_location("build_tiny_marian", ROOT / "scripts" / "build_tiny_marian.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_script("scripts/build_tiny_marian.py")
     base = tmp_path_factory.mktemp("models")
     return {d: mod.build_tiny_marian(base / d, src_lang=d[:2], tgt_lang=d[3:]) for d in ("fr-en", "ru-en")}
 

@@ -11,7 +11,6 @@ resume count. Throughout, an earlier output in the same place stays intact.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -24,21 +23,12 @@ import pytest
 
 from align.runner import WorkLog
 
-ROOT = Path(__file__).resolve().parents[1]
-TATOEBA = Path(__file__).resolve().parents[2].joinpath("shared/data/tatoeba")
 N_DOCS = 300
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not (TATOEBA / "tatoeba.fra-eng.fra").exists():
-        pytest.skip(f"Tatoeba data not found in {TATOEBA}")
-    spec = importlib.util.spec_from_file_location("make_articles", ROOT / "eval" / "make_articles.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["make_articles"] = mod
-    spec.loader.exec_module(mod)
-    return mod.generate(N_DOCS, tmp_path_factory.mktemp("corpus"), seed=1, fmt="jsonl")
+def corpus(tmp_path_factory: pytest.TempPathFactory, make_articles) -> Path:
+    return make_articles.generate(N_DOCS, tmp_path_factory.mktemp("corpus"), seed=1, fmt="jsonl")
 
 
 def _config(folder: Path) -> Path:
