@@ -278,17 +278,9 @@ class DocAligner:
             if model is None:
                 self._translators[key] = None
             else:
-                from .translate import TranslationCache, build_translator
+                from .translate import build_translator, translator_options
 
-                try:
-                    from .translate import translator_options
-
-                    cache = (TranslationCache(Path(t.cache_dir).expanduser() / "translations.sqlite")
-                             if t.cache_dir else None)
-                    options = translator_options(t, cache)
-                except ImportError:  # pragma: no cover - older translate package
-                    options = dict(beam=t.beam, max_length=t.max_length, batch_size=t.batch_size)
-                tr = build_translator(t.type, model, src_lang, tgt_lang, **options)
+                tr = build_translator(t.type, model, src_lang, tgt_lang, **translator_options(t))
                 tr.load()
                 self._translators[key] = tr
         return self._translators[key]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
 
@@ -67,10 +66,9 @@ class Pipeline:
             if method == "mt":
                 raise ConfigError("similarity.method is 'mt' but translation.models is empty")
             return {}
-        from .translate import TranslationCache, build_translator, marian_available_locally, translator_options
+        from .translate import build_translator, marian_available_locally, translator_options
 
-        cache = TranslationCache(Path(t.cache_dir).expanduser() / "translations.sqlite") if t.cache_dir else None
-        options = translator_options(t, cache)
+        options = translator_options(t)
         out = {}
         for key, model in t.models.items():
             if method == "auto" and not marian_available_locally(model):

@@ -22,7 +22,7 @@ def add_parser(sub) -> None:
 def main(args) -> int:
     from ..config import load_config
     from ..export import atomic_write_text
-    from ..translate import TranslationCache, build_translator, translator_options
+    from ..translate import build_translator, translator_options
     from ..types import ConfigError, InputError
 
     cfg = load_config(args.config).translation
@@ -37,8 +37,7 @@ def main(args) -> int:
     except UnicodeDecodeError as e:
         raise InputError(f"{args.input}: not valid UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start})") from None
     lines = text.splitlines()
-    cache = TranslationCache(Path(cfg.cache_dir).expanduser() / "translations.sqlite") if cfg.cache_dir else None
-    options = translator_options(cfg, cache)
+    options = translator_options(cfg)
     options.update(beam=args.beam or cfg.beam, max_length=args.max_length or cfg.max_length)
     translator = build_translator(cfg.type, model, args.src_lang, args.tgt_lang, **options)
     out = "".join(t.replace("\n", " ") + "\n" for t in translator.translate(lines))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from align.translate.cache import TranslationCache
+
 # Cheap: torch, transformers and ctranslate2 are imported when a model loads.
 from align.translate.ctranslate2 import CTranslate2Translator
 from align.translate.marian import MarianTranslator
@@ -41,8 +43,13 @@ def build_translator(type: str, model: str, src_lang: str | None, tgt_lang: str 
     return cls(model, src_lang, tgt_lang, **options)
 
 
-def translator_options(cfg: Any, cache: Any = None) -> dict[str, Any]:
-    """Keyword settings for :func:`build_translator` from a ``TranslationConfig``."""
+def translator_options(cfg: Any) -> dict[str, Any]:
+    """Keyword settings for :func:`build_translator` from a ``TranslationConfig``.
+
+    The translation cache is ``cache_dir/translations.sqlite``; an empty
+    ``cache_dir`` means no cache.
+    """
+    cache = TranslationCache(Path(cfg.cache_dir).expanduser() / "translations.sqlite") if cfg.cache_dir else None
     options: dict[str, Any] = dict(
         beam=cfg.beam, max_length=cfg.max_length, batch_size=cfg.batch_size,
         max_batch_tokens=cfg.max_batch_tokens, threads=cfg.threads, cache=cache, device=cfg.device,
