@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from align.ingest import ReadStats, clean_text, find_hashtags, find_urls, parse_article, read_documents
-from align.ingest.embeds import split_date_prefix, warm_up
+from align.ingest.embeds import _FULL_DATE, _full_date_parser, parse_date, split_date_prefix, warm_up
 from align.types import Article, Document, InputError
 
 SEED = Path(__file__).parents[2] / "shared/seeds/000_a6168a8a3db5cb58.txt"
@@ -228,6 +228,48 @@ def test_split_date_prefix() -> None:
     assert split_date_prefix(" 5 de septiembre de 2017 Luego", LANGS) == ("2017-09-05", 24)
     # A date without a year is consumed (boilerplate) but gives no ISO date.
     assert split_date_prefix(" May 7 Next", LANGS) == (None, 6)
+
+
+def test_parse_date_reuses_one_parser_per_language_set() -> None:
+    # Cached answers and shared parsers must stay keyed by the language set:
+    # asked in turn, each set keeps its own answer, the second time too.
+    cases = {
+        "5 septembre 2017": {("fr",): "2017-09-05", ("en",): None, ("ru", "en"): None},
+        "May 7, 2017": {("fr",): None, ("en",): "2017-05-07", ("ru", "en"): "2017-05-07"},
+        "18 июня 2018 г.": {("fr",): None, ("en",): None, ("ru", "en"): "2018-06-18"},
+    }
+    for _ in range(2):
+        for text, by_langs in cases.items():
+            for langs, iso in by_langs.items():
+                assert parse_date(text, langs) == iso, (text, langs)
+    assert _full_date_parser(("fr",)) is _full_date_parser(("fr",))
+    assert _full_date_parser(("fr",)) is not _full_date_parser(("en",))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["5 septembre 2017", "05.09.2017", "5/9/17", "12/31/2018", "Q3 2017", "29 février 2017", "May 7",
+     "5 septembre 2017 23:30 +0200", "2 февраля 1999 года", "5 de septiembre de 2017", "il y a 3 ans", "x" * 50],
+)
+def test_parse_date_matches_dateparser_parse(text: str) -> None:
+    # The shared parser must answer as dateparser.parse, which builds a new one per call.
+    import dateparser
+
+    expected = dateparser.parse(text, languages=list(LANGS), settings=_FULL_DATE)
+    for _ in range(2):
+        assert parse_date(text, LANGS) == (expected.date().isoformat() if expected else None)
+
+
+def test_identify_cache_is_per_identifier() -> None:
+    from align.segment.langid import get_identifier
+
+    text = "The minister reported to the president"
+    en_fr, de_es = get_identifier(("en", "fr")), get_identifier(("de", "es"))
+    for _ in range(2):
+        assert en_fr.identify(text)[0] == "en"
+        assert de_es.identify(text)[0] in ("de", "es")
+    # Only the first MAX_CHARS characters count, so they are the cache key.
+    assert en_fr.identify(text + " x" * 2000) == en_fr.identify((text + " x" * 2000)[:2000])
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -83,14 +83,30 @@ def parse_date(text: str, langs: Sequence[str]) -> str | None:
     languages = dateparser_languages(tuple(langs))
     if not languages or not text.strip():
         return None
-    import dateparser
+    return _parse_date(text, languages)
 
+
+# News repeats its dates (a day's tweets, a site's stamps). With a year, month
+# and day required and PREFER_DATES_FROM left at "current_period", the answer
+# does not depend on today's date, so it can be kept for the whole process.
+@lru_cache(maxsize=4096)
+def _parse_date(text: str, languages: tuple[str, ...]) -> str | None:
     try:
-        parsed = dateparser.parse(text, languages=list(languages), settings=_FULL_DATE)
+        parsed = _full_date_parser(languages).get_date_data(text)["date_obj"]
     except Exception as exc:  # dateparser is third-party and fuzzy; arbitrary text must not crash ingest
         logger.debug("dateparser failed on %r: %s", text, exc)
         return None
     return parsed.date().isoformat() if parsed else None
+
+
+@lru_cache(maxsize=64)
+def _full_date_parser(languages: tuple[str, ...]) -> Any:
+    """One parser per language tuple: what ``dateparser.parse(text, languages=...,
+    settings=_FULL_DATE)`` builds on every call. It keeps no state between calls
+    (no previous locales, no language detection), so sharing it changes nothing."""
+    from dateparser.date import DateDataParser
+
+    return DateDataParser(languages=list(languages), settings=_FULL_DATE)
 
 
 def search_dates(text: str, langs: Sequence[str]) -> list[tuple[str, Any]]:

@@ -12,6 +12,8 @@ from ..types import ConfigError
 
 # Characters of a text that language identification looks at.
 MAX_CHARS = 2000
+# Answers kept per identifier (keys are at most MAX_CHARS characters each).
+CACHE_SIZE = 2048
 
 
 class LanguageIdentifier:
@@ -30,6 +32,10 @@ class LanguageIdentifier:
         self._detector = (
             LanguageDetectorBuilder.from_languages(*chosen).with_preloaded_language_models().build()
         )
+        # The same text comes back: a one-sentence paragraph is asked about once
+        # for the main language and once as a sentence, and sites repeat their
+        # boilerplate. Per instance, so identifiers never share answers.
+        self._cached = lru_cache(maxsize=CACHE_SIZE)(self._identify)
 
     def identify(self, text: str) -> tuple[str | None, float]:
         """(ISO 639-1 code, confidence), or (None, 0.0) for text with no letters.
@@ -38,7 +44,9 @@ class LanguageIdentifier:
         language, and lingua's time grows with the square of a word's length
         (one 100,000-letter "word" took 3 s, a 1,000,000-letter one minutes).
         """
-        text = text[:MAX_CHARS]
+        return self._cached(text[:MAX_CHARS])
+
+    def _identify(self, text: str) -> tuple[str | None, float]:
         values = self._detector.compute_language_confidence_values(text)
         if not values or not any(c.isalpha() for c in text):
             return None, 0.0

@@ -76,11 +76,12 @@ def segment_article(
             sentence = clean_text(text[span[0]:span[1]])
             if not sentence:
                 continue
-            lang, conf = identifier.identify(sentence)
-            foreign = (
-                main_lang is not None and lang is not None and lang != main_lang
-                and conf >= min_confidence and word_count(sentence) >= min_words
-            )
+            # Without a main language, or with too few words, a sentence stays
+            # in the main language whatever lingua says: do not ask it.
+            foreign = False
+            if main_lang is not None and word_count(sentence) >= min_words:
+                lang, conf = identifier.identify(sentence)
+                foreign = lang is not None and lang != main_lang and conf >= min_confidence
             if foreign:
                 out.embeds.append(make(QUOTE, f"q{n_quote}", span, lang, confidence=conf, paragraph=para))
                 n_quote += 1
