@@ -41,6 +41,13 @@ class DocResult:
     n_embeds: int = 0
     method: str | None = None
 
+    def to_record(self) -> dict:
+        """The JSON-ready form a corpus run's work log keeps."""
+        return {
+            "doc_id": self.doc_id, "main_lang": self.main_lang, "n_sentences": self.n_sentences,
+            "n_embeds": self.n_embeds, "method": self.method, "pairs": [p.to_record() for p in self.pairs],
+        }
+
 
 class Pipeline:
     def __init__(self, cfg: Config):

@@ -10,6 +10,12 @@ record's byte offset in the log stay in memory. The outputs are then written
 in a second, streaming pass over the log in input order (pairs.jsonl, and the
 dataset through :class:`align.export.StreamingExport`), so a resumed run writes
 exactly what an uninterrupted one would.
+
+With ``workers`` > 1, documents are mined in worker processes
+(:mod:`align.workers`) while this process keeps reading the input lazily and
+alone appends results to the work log, in input order. The worker count is
+not part of the work log's fingerprint: a run resumes with any count, and its
+outputs are byte-identical to a one-process run's.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import re
 import shutil
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,9 +40,11 @@ from .config import Config
 from .export import StreamingExport, atomic_dir, atomic_write_text, check_output_dir, write_pairs_jsonl
 from .export.atomic import output_errors
 from .ingest.readers import read_documents
-from .pipeline import DocResult, Pipeline
+from .pipeline import Pipeline
 from .score import corpus_summary
-from .types import Pair
+from .types import ConfigError, Document, Pair
+from .cpus import available_cpus
+from .workers import WorkerPool, sigterm_raises, worker_config
 
 log = logging.getLogger(__name__)
 
@@ -130,13 +138,6 @@ class WorkLog:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def _result_record(r: DocResult) -> dict[str, Any]:
-    return {
-        "doc_id": r.doc_id, "main_lang": r.main_lang, "n_sentences": r.n_sentences,
-        "n_embeds": r.n_embeds, "method": r.method, "pairs": [p.to_record() for p in r.pairs],
-    }
-
-
 def _remove_stale_temps(output_dir: Path) -> None:
     """Temp dirs that a killed run left beside the output (``.NAME.tmp-XXXXXXXX``)."""
     if not output_dir.parent.is_dir():
@@ -149,11 +150,23 @@ def _remove_stale_temps(output_dir: Path) -> None:
 
 
 def run_corpus(cfg: Config, input_path: str | Path, output_dir: str | Path, *,
-               resume: bool = True, progress: bool = True) -> dict[str, Any]:
+               resume: bool = True, progress: bool = True, workers: int = 1) -> dict[str, Any]:
+    """Mine every document of ``input_path`` into ``output_dir``; return the summary.
+
+    ``workers``: processes that mine documents (0 = one per CPU this process
+    may use, see :func:`align.cpus.available_cpus`). A single ``.txt``
+    article is always mined in this process. The outputs do not depend on it.
+    """
     input_path, output_dir = Path(input_path), Path(output_dir)
+    if workers < 0:
+        raise ConfigError(f"workers must be 0 (one per CPU) or more, not {workers}")
     started = time.perf_counter()
     single = input_path.is_file() and input_path.suffix.lower() == ".txt"
-    pipeline = Pipeline(cfg)
+    workers = 1 if single else workers or available_cpus()
+    # Thread counts left on auto are split between the workers (results do not
+    # depend on them); the parent's pipeline loads the encoder the forked
+    # workers will inherit. summary.json and the fingerprint keep ``cfg``.
+    pipeline = Pipeline(worker_config(cfg, workers) if workers > 1 else cfg)
     # Read (and validate) input and output before loading models, so bad
     # input or an unwritable output fails fast.
     docs = read_documents(input_path, max_chars=cfg.segment.max_doc_chars,
@@ -161,26 +174,32 @@ def run_corpus(cfg: Config, input_path: str | Path, output_dir: str | Path, *,
     first = next(docs, None)
     check_output_dir(output_dir)
     pipeline.warm_up()
-    loaded = time.perf_counter()
-
-    _remove_stale_temps(output_dir)
-    work = WorkLog(output_dir.parent / f".{output_dir.name}.work", _fingerprint(cfg, input_path), fresh=not resume)
-    resumed = len(work)
-    order: list[int] = []  # the work-log offset of each document, in input order
-    seen: set[str] = set()
-    bar = tqdm(desc="documents", unit="doc", disable=not progress)
+    pool = work = bar = restore_sigterm = None
     try:
-        for doc in itertools.chain([first] if first else [], docs):
-            if doc.id in seen:
-                log.warning("document id %r appears again (%s); keeping the first", doc.id,
-                            doc.meta.get("source", "?"))
-                continue
-            seen.add(doc.id)
-            offset = work.offsets.get(doc.id)
-            if offset is None:
-                offset = work.add(_result_record(pipeline.process(doc)))
-            order.append(offset)
-            bar.update(1)
+        # Workers start before the work log is opened and before any
+        # progress-bar thread, so that forked children inherit neither.
+        if workers > 1:
+            pool = WorkerPool(cfg, workers)
+            restore_sigterm = sigterm_raises()
+            pool.check()  # a worker that failed to start (a model error, say) fails the run now
+        loaded = time.perf_counter()
+        _remove_stale_temps(output_dir)
+        work = WorkLog(output_dir.parent / f".{output_dir.name}.work", _fingerprint(cfg, input_path),
+                       fresh=not resume)
+        resumed = len(work)
+        order: list[int] = []  # the work-log offset of each document, in input order
+        bar = tqdm(desc="documents", unit="doc", disable=not progress)
+        unique = _first_of_each_id(itertools.chain([first] if first else [], docs))
+        if pool:
+            pool.mine(unique, work, order, bar)
+            pool.close()
+        else:
+            for doc in unique:
+                offset = work.offsets.get(doc.id)
+                if offset is None:
+                    offset = work.add(pipeline.process(doc).to_record())
+                order.append(offset)
+                bar.update(1)
         mined = time.perf_counter()
 
         totals = _Totals()
@@ -199,13 +218,31 @@ def run_corpus(cfg: Config, input_path: str | Path, output_dir: str | Path, *,
                 "mine_s": round(mined - loaded, 3),
                 "total_s": round(time.perf_counter() - started, 3),
                 "docs_per_s": round(totals.documents / max(mined - loaded, 1e-9), 2),
+                "workers": workers,
             }
             atomic_write_text(tmp / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     finally:
-        bar.close()
-        work.close()
+        if pool:
+            pool.terminate()  # no-op after a clean close; else stops the workers now
+        if restore_sigterm:
+            restore_sigterm()
+        if bar is not None:
+            bar.close()
+        if work is not None:
+            work.close()
     work.remove()
     return summary
+
+
+def _first_of_each_id(docs: Iterable[Document]) -> Iterator[Document]:
+    seen: set[str] = set()
+    for doc in docs:
+        if doc.id in seen:
+            log.warning("document id %r appears again (%s); keeping the first", doc.id,
+                        doc.meta.get("source", "?"))
+            continue
+        seen.add(doc.id)
+        yield doc
 
 
 @dataclass

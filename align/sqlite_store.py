@@ -4,6 +4,11 @@ The translation and embedding caches are both "look up many keys, store many
 rows, commit each batch"; this holds the connection handling they share.
 WAL mode lets readers and a writer in other processes work concurrently, and
 every ``insert`` commits, so an interrupted run keeps what it computed.
+
+A connection must not cross a fork (SQLite's rule: its locks and file
+descriptors belong to the process that opened it). Each store remembers the
+process that opened its connection; used in a forked child (``align run
+--workers``), it opens a new one there and leaves the parent's untouched.
 """
 
 from __future__ import annotations
@@ -17,17 +22,40 @@ from typing import Any
 # Stay well below SQLite's host-parameter limit (999 on old builds).
 _CHUNK = 500
 
+# Connections inherited from a parent process: kept referenced and never used
+# or closed here, since closing one in the child could disturb the parent's
+# locks or checkpoint its WAL behind its back.
+_INHERITED: list[sqlite3.Connection] = []
+
 
 class SqliteStore:
     def __init__(self, path: str | Path, schema: str, timeout: float = 60.0):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._schema = schema
         # timeout: how long to wait on another process's write lock.
-        self._conn = sqlite3.connect(str(self.path), timeout=timeout, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")  # durable enough with WAL, much faster
-        self._conn.execute(schema)
-        self._conn.commit()
+        self._timeout = timeout
+        self._connection: sqlite3.Connection | None = None
+        self._pid = -1
+        self._connect()  # now, so that an unusable path fails here
+
+    def _connect(self) -> None:
+        conn = sqlite3.connect(str(self.path), timeout=self._timeout, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # durable enough with WAL, much faster
+        conn.execute(self._schema)
+        conn.commit()
+        self._connection, self._pid = conn, os.getpid()
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        """This process's connection: a forked child opens its own on first use."""
+        if self._pid != os.getpid():
+            if self._connection is not None:
+                _INHERITED.append(self._connection)
+            self._connect()
+        assert self._connection is not None
+        return self._connection
 
     def select_in(self, sql: str, fixed: Sequence[Any], keys: Iterable[str]) -> list[tuple]:
         """Rows of ``sql`` (ending in ``IN ({marks})``) for ``keys``, queried in chunks."""
@@ -46,7 +74,12 @@ class SqliteStore:
         return self._conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
     def close(self) -> None:
-        self._conn.close()
+        if self._connection is not None:
+            if self._pid == os.getpid():
+                self._connection.close()
+            else:
+                _INHERITED.append(self._connection)
+        self._connection, self._pid = None, -1  # a later use reconnects
 
     def __enter__(self):
         return self

@@ -12,18 +12,27 @@ def add_parser(sub) -> None:
     p.add_argument("--input", required=True, help="a .txt article, a folder of them, a .jsonl or a .parquet file")
     p.add_argument("--output", required=True, help="output directory (replaced atomically)")
     p.add_argument("--no-resume", action="store_true", help="ignore results of an interrupted earlier run")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="processes mining documents; 0 = one per CPU. Default: one per CPU as memory allows "
+                        "(~0.5 GiB each); 1 for a single .txt article or with MT models. Outputs are the same for any N")
     p.set_defaults(func=main)
 
 
 def main(args) -> int:
     from ..config import load_config
     from ..runner import run_corpus
+    from ..workers import default_workers
     from ..types import ConfigError
 
+    if args.workers is not None and args.workers < 0:
+        raise ConfigError(f"--workers must be 0 (one per CPU) or more, not {args.workers}")
     cfg = load_config(args.config)
+    # The default is decided here, not in run_corpus (whose default stays one
+    # process for library callers): see default_workers for the reasons.
+    workers = default_workers(cfg, args.input) if args.workers is None else args.workers
     try:
         summary = run_corpus(cfg, args.input, args.output, resume=not args.no_resume,
-                             progress=not args.quiet)
+                             progress=not args.quiet, workers=workers)
     except ConfigError as e:
         # Values checked only when components are built (language codes, model
         # settings): still name the config file they came from.

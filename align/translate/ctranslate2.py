@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from align.translate.cache import model_cache_key
-from align.translate.marian import MarianBackend, available_cpus
+from align.cpus import available_cpus
+from align.translate.marian import MarianBackend
 from align.types import ConfigError
 
 log = logging.getLogger(__name__)

@@ -21,6 +21,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from align.cpus import available_cpus
 from align.translate.batching import scatter, token_budget_batches, unique_texts
 from align.translate.cache import TranslationCache, model_cache_key, params_cache_key
 from align.types import ConfigError, ModelError
@@ -75,14 +76,6 @@ def marian_available_locally(model: str) -> bool:
 def _one_line(exc: BaseException, limit: int = 300) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on (respects taskset/cgroup CPU pinning)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def _set_torch_threads(torch: Any, threads: int) -> None:
