@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +42,28 @@ class SqliteStore:
 
     def _connect(self) -> None:
         conn = sqlite3.connect(str(self.path), timeout=self._timeout, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        self._retry_while_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
         conn.execute("PRAGMA synchronous=NORMAL")  # durable enough with WAL, much faster
-        conn.execute(self._schema)
+        self._retry_while_locked(lambda: conn.execute(self._schema))
         conn.commit()
         self._connection, self._pid = conn, os.getpid()
+
+    def _retry_while_locked(self, statement: Callable[[], Any]) -> None:
+        """Run ``statement``, retrying "database is locked" for up to the timeout.
+
+        SQLite's busy timeout does not cover switching a new file to WAL: when
+        several processes (``align run --workers``) open a fresh cache at
+        once, all but one got "database is locked" at once.
+        """
+        deadline = time.monotonic() + self._timeout
+        while True:
+            try:
+                statement()
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     @property
     def _conn(self) -> sqlite3.Connection:
