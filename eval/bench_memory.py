@@ -3,11 +3,11 @@
 Usage::
 
     python eval/bench_memory.py [--sizes 1000,10000] [--seed 0] [--format jsonl|txt]
-                                [--keep DIR] [--interval 0.5] [--json FILE]
+                                [--keep DIR] [--interval 0.5] [--json FILE] [--workers 1]
 
 For each size, generates that many synthetic seed-shaped articles with
 ``eval/make_articles.py`` (the first k articles of every size are the same),
-then runs ``python -m align -q run --input CORPUS --output OUT`` (offline
+then runs ``python -m align -q run --input CORPUS --output OUT --workers 1`` (offline
 default config; by default with a new, empty embedding cache per size, so
 every run encodes everything: ``--cache``) in a child process and reports:
 
@@ -82,10 +82,11 @@ def _count_lines(path: Path) -> int:
         return 0
 
 
-def run_one(corpus: Path, out: Path, n: int, interval: float, config: Path | None = None) -> dict:
+def run_one(corpus: Path, out: Path, n: int, interval: float, config: Path | None = None, workers: int = 1) -> dict:
     """Run ``align run`` on ``corpus`` in a child; sample its RSS; return the figures."""
     log = out.parent / f".{out.name}.work" / "done.jsonl"
-    cmd = [sys.executable, "-m", "align", "-q", "run", "--input", str(corpus), "--output", str(out)]
+    cmd = [sys.executable, "-m", "align", "-q", "run", "--input", str(corpus), "--output", str(out),
+           "--workers", str(workers)]
     if config is not None:
         cmd += ["--config", str(config)]
     started = time.perf_counter()
@@ -143,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=1,
                     help="runs per size (RSS varies by some 20-40 MiB from run to run); the median peak is reported")
     ap.add_argument("--json", help="also write the results to this JSON file")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="align run --workers (default 1: one process, whose memory is what is sampled; with "
+                         "more, peak RSS is the largest of the parent and its workers, and samples are the parent's)")
     ap.add_argument("--cache", choices=["fresh", "off", "user"], default="fresh",
                     help="embedding/translation caches: a new empty one per size (default), none, "
                          "or the user's (~/.cache/align: a rerun then encodes nothing)")
@@ -174,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                 config.write_text(f"similarity:\n  cache_dir: {json.dumps(cache)}\n"
                                   f"translation:\n  cache_dir: {json.dumps(cache)}\n", encoding="utf-8")
             shutil.rmtree(out, ignore_errors=True)
-            r = run_one(corpus, out, n, args.interval, config)
+            r = run_one(corpus, out, n, args.interval, config, args.workers)
             r["generate_s"] = round(gen_s, 1)
             runs.append(r)
             print(f"{n:>7} articles: peak RSS {r['peak_rss_mib']:6.1f} MiB | mining: RSS at 10% {r['rss_mib_at_10pct']}, "
