@@ -159,7 +159,7 @@ class Pipeline:
         result.method = evidence.method
         result.pairs = make_pairs(doc.id, queries, candidates, matches, evidence.method, m.parallel_threshold)
         if isinstance(evidence, PivotMTEvidence) and result.pairs:
-            score_pairs(result.pairs, self.translators, self.cfg.similarity.pivot)
+            score_pairs(result.pairs, self.translators, self.cfg.similarity.pivot, known=evidence.pivot.last)
         return result
 
 

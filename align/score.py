@@ -14,8 +14,13 @@ from .metrics.bleu import corpus_scores, sentence_scores
 from .types import Pair
 
 
-def score_pairs(pairs: list[Pair], translators: dict[tuple[str, str], object], pivot: str) -> None:
-    """Fill ``bleu``/``chrf`` and their signatures on each pair, in place."""
+def score_pairs(pairs: list[Pair], translators: dict[tuple[str, str], object], pivot: str,
+                known: dict[tuple[str, str, str], str] | None = None) -> None:
+    """Fill ``bleu``/``chrf`` and their signatures on each pair, in place.
+
+    ``known``: translations already made, ``(source lang, target lang, text) ->
+    translation`` (the similarity step's); only the rest are requested.
+    """
     jobs = []  # (pair, hypothesis source, translator key or None, reference, ref lang, how)
     for p in pairs:
         a = (p.src_lang, p.src)
@@ -40,7 +45,10 @@ def score_pairs(pairs: list[Pair], translators: dict[tuple[str, str], object], p
             wanted[(src, tgt)].add(text)
     done: dict[tuple[str, str, str], str] = {}
     for key, texts in wanted.items():
-        ordered = sorted(texts)
+        for text in texts:
+            if (*key, text) in (known or {}):
+                done[(*key, text)] = known[(*key, text)]
+        ordered = sorted(t for t in texts if (*key, t) not in done)
         for text, out in zip(ordered, translators[key].translate(ordered)):
             done[(*key, text)] = out
     for p, requests, ref, how in jobs:

@@ -131,3 +131,24 @@ def test_worker_processes_give_the_same_mt_pairs(tmp_path, tiny_models, make_art
         assert summary["timing"]["workers"] == workers and summary["similarity"]["mt_used"]
         outputs.append((tmp_path / f"out{workers}" / "pairs.jsonl").read_bytes())
     assert outputs[0] and outputs[0] == outputs[1]
+
+
+def test_scoring_reuses_the_similarity_steps_translations(tmp_path, tiny_models, seed_path):
+    """With no cache, a text is still translated once per direction: BLEU reuses what similarity made."""
+    from align.config import load_config
+    from align.pipeline import Pipeline
+    from align.types import Document
+
+    cfg = load_config(_config(tmp_path, tiny_models, method="mt"))
+    cfg.translation.cache_dir = cfg.similarity.cache_dir = ""
+    pipeline = Pipeline(cfg)
+    requested: dict[tuple[str, str], list[str]] = {}
+    for key, translator in pipeline.translators.items():
+        def recording(texts, _key=key, _translate=translator.translate):
+            requested.setdefault(_key, []).extend(dict.fromkeys(texts))
+            return _translate(texts)
+        translator.translate = recording
+    result = pipeline.process(Document(id="seed", text=seed_path.read_text(encoding="utf-8")))
+    assert result.pairs and all(p.bleu is not None for p in result.pairs)
+    for key, texts in requested.items():
+        assert len(texts) == len(set(texts)), f"{key}: a text was translated twice"

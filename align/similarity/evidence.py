@@ -53,6 +53,9 @@ class PivotTranslations:
     def __init__(self, translators: dict[str, object], pivot: str):
         self.translators = translators  # source lang -> Translator into pivot
         self.pivot = pivot
+        # The last call's translations, (source lang, pivot, text) -> text: BLEU
+        # scoring of the same document reuses them instead of asking again.
+        self.last: dict[tuple[str, str, str], str] = {}
 
     def covers(self, lang: str) -> bool:
         return lang == self.pivot or lang in self.translators
@@ -67,6 +70,7 @@ class PivotTranslations:
             ordered = sorted(pieces)
             for src, tgt in zip(ordered, self.translators[lang].translate(ordered)):
                 done[(lang, src)] = tgt
+        self.last = {(lang, self.pivot, src): tgt for (lang, src), tgt in done.items()}
         return [
             u.text if u.lang == self.pivot else " ".join(done[(u.lang, p)] for p in u.pieces)
             for u in units
