@@ -43,11 +43,10 @@ def score_pairs(pairs: list[Pair], translators: dict[tuple[str, str], object], p
     for _, requests, _, _ in jobs:
         for src, tgt, text in requests:
             wanted[(src, tgt)].add(text)
+    known = known or {}
     done: dict[tuple[str, str, str], str] = {}
     for key, texts in wanted.items():
-        for text in texts:
-            if (*key, text) in (known or {}):
-                done[(*key, text)] = known[(*key, text)]
+        done.update({(*key, t): known[(*key, t)] for t in texts if (*key, t) in known})
         ordered = sorted(t for t in texts if (*key, t) not in done)
         for text, out in zip(ordered, translators[key].translate(ordered)):
             done[(*key, text)] = out
