@@ -138,16 +138,21 @@ class Pipeline:
         s = self.cfg.segment
         return segment_article(article, self.identifier, min_words=s.min_words, min_confidence=s.min_lang_confidence)
 
+    def units(self, seg: SegmentedDoc) -> tuple[list[Unit], list[Unit]]:
+        """The queries (foreign segments) and the candidates they are compared with."""
+        m = self.cfg.mining
+        queries = [embed_unit(e) for e in seg.embeds]
+        units = build_units(seg, max_window=m.max_window, sub_sentence=m.sub_sentence,
+                            max_clauses=m.max_clauses, min_words=self.cfg.segment.min_words)
+        return queries, units + (queries if m.cross_embeds else [])
+
     def process(self, doc: Document) -> DocResult:
         seg = self.segment(doc)
         result = DocResult(doc.id, main_lang=seg.main_lang, n_sentences=len(seg.sentences), n_embeds=len(seg.embeds))
         if not seg.embeds:
             return result
         m = self.cfg.mining
-        queries = [embed_unit(e) for e in seg.embeds]
-        units = build_units(seg, max_window=m.max_window, sub_sentence=m.sub_sentence,
-                            max_clauses=m.max_clauses, min_words=self.cfg.segment.min_words)
-        candidates = units + (queries if m.cross_embeds else [])
+        queries, candidates = self.units(seg)
         allowed = allowed_pairs(queries, candidates)
         if not allowed.any():
             return result

