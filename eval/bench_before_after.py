@@ -37,8 +37,6 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ["read", "ingest", "ingest: dateparser", "segment", "segment: sentence split",
-          "segment: language ID", "candidates", "similarity (encode)", "mining", "export"]
 
 
 def unpack_package(rev: str, dest: Path) -> None:
@@ -121,7 +119,10 @@ def report(results: dict[str, list[dict]]) -> int:
     one = [name for name in variants if best[name]["workers"] == 1]
     print("\nseconds by stage (one-process variants, best round):")
     print("  " + f"{'stage':26s}" + "".join(f"{name:>12s}" for name in one))
-    for stage in STAGES + ["total (wall)"]:
+    # bench_mining's stage names; nested ones ("ingest: dateparser") under their stage.
+    names = list(dict.fromkeys(stage for name in one for stage in best[name]["stages_s"]))
+    stages = [s for top in names if ":" not in top for s in [top] + [n for n in names if n.startswith(top + ":")]]
+    for stage in stages + ["total (wall)"]:
         row = [best[name]["wall_s"] if stage == "total (wall)" else best[name]["stages_s"].get(stage, 0.0)
                for name in one]
         print("  " + f"{stage:26s}" + "".join(f"{v:12.2f}" for v in row))
