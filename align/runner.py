@@ -258,6 +258,7 @@ class _Totals:
     main_languages: Counter = field(default_factory=Counter)
     labels: Counter = field(default_factory=Counter)
     language_pairs: Counter = field(default_factory=Counter)
+    uncovered: Counter = field(default_factory=Counter)
     # Pairs scored with MT: corpus BLEU/chrF needs their hypotheses and references.
     mt_pairs: list[Pair] = field(default_factory=list)
 
@@ -269,6 +270,7 @@ class _Totals:
         self.main_languages[rec["main_lang"]] += 1
         if rec["method"]:
             self.methods[rec["method"]] += 1
+        self.uncovered.update(rec.get("uncovered", {}))
 
     def add_pair(self, p: Pair) -> None:
         self.pairs += 1
@@ -308,6 +310,10 @@ def _summary(cfg: Config, pipeline: Pipeline, t: _Totals, resumed: int) -> dict:
         "labels": dict(t.labels),
         "language_pairs": dict(t.language_pairs),
         "main_languages": dict(t.main_languages),
+        # Foreign segments not compared with text of another language because
+        # no available evidence (encoder or MT model) covers the pair; each
+        # was warned about.
+        "uncovered_pairs": {"total": sum(t.uncovered.values()), "by_language_pair": dict(sorted(t.uncovered.items()))},
         "similarity": {
             "requested": cfg.similarity.method,
             # Which evidence each document's pairs rest on.

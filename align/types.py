@@ -2,8 +2,9 @@
 
 Offsets are ``[start, end)`` character offsets into ``Document.text`` (the text
 exactly as read), so every segment and pair can be traced back to its source.
-For every segment, ``clean_text(doc.text[start:end]) == segment.text`` where
-``clean_text`` is :func:`align.ingest.text.clean_text`.
+For every segment, ``" ".join(clean_text(doc.text[s:e]) for s, e in segment.pieces)
+== segment.text`` where ``clean_text`` is :func:`align.ingest.text.clean_text`;
+a segment in one piece (nearly all) has ``pieces == (span,)``.
 """
 
 from __future__ import annotations
@@ -35,9 +36,17 @@ class Segment:
     doc_id: str
     kind: str
     text: str
+    # The whole extent; for a tweet split around its attribution line or over
+    # paragraphs, from its first piece's start to its last piece's end.
     span: Span
     lang: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # The pieces of a split segment, in order; empty when it is the one span.
+    spans: tuple[Span, ...] = ()
+
+    @property
+    def pieces(self) -> tuple[Span, ...]:
+        return self.spans or (self.span,)
 
 
 @dataclass
@@ -49,6 +58,9 @@ class Article:
     """
 
     doc: Document
+    # The text that was parsed: ``doc.text`` with embed HTML blanked out
+    # (same length, same offsets). Sentence splitting and candidate spans use it.
+    text: str = ""
     title: Span | None = None
     date: str | None = None
     embeds: list[Segment] = field(default_factory=list)
@@ -69,6 +81,10 @@ class Unit:
     # overlapping windows share translations.
     parts: tuple[str, ...] = ()
     seg_kind: str = ""  # kind of the underlying segment(s): body, title, tweet, quote
+    # Character pieces of a split segment (see Segment.spans); empty: ``span``.
+    spans: tuple[Span, ...] = ()
+    # Index of the block (title, paragraph or embed) it starts in, in document order.
+    position: int = 0
 
     @property
     def pieces(self) -> tuple[str, ...]:
@@ -98,6 +114,18 @@ class Pair:
     bleu_signature: str | None = None
     chrf_signature: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # The pieces of a side split in the document (a tweet around its
+    # attribution line); empty: the side is its span.
+    src_spans: tuple[Span, ...] = ()
+    tgt_spans: tuple[Span, ...] = ()
+    # What the page says of each side (embeds: platform, author, handle, date,
+    # urls, hashtags; all None/[] for body text), and of the document (url, date, title).
+    src_info: dict[str, Any] = field(default_factory=dict)
+    tgt_info: dict[str, Any] = field(default_factory=dict)
+    doc_info: dict[str, Any] = field(default_factory=dict)
+    # Parallel pairs whose segments are linked (an en tweet, its ru twin and
+    # the French sentence both translate) share a cluster id; None for partial pairs.
+    cluster: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         """The JSON-ready row written to ``pairs.jsonl``."""
@@ -122,6 +150,12 @@ class Pair:
             "chrf": self.chrf,
             "bleu_signature": self.bleu_signature,
             "chrf_signature": self.chrf_signature,
+            "src_spans": [list(x) for x in self.src_spans or (self.src_span,)],
+            "tgt_spans": [list(x) for x in self.tgt_spans or (self.tgt_span,)],
+            "src_info": side_info(self.src_info),
+            "tgt_info": side_info(self.tgt_info),
+            "doc": {k: self.doc_info.get(k) for k in DOC_KEYS},
+            "cluster": self.cluster,
             "meta": self.meta,
         }
         return rec
@@ -150,7 +184,31 @@ class Pair:
             bleu_signature=rec.get("bleu_signature"),
             chrf_signature=rec.get("chrf_signature"),
             meta=dict(rec.get("meta", {})),
+            src_spans=_pieces(rec.get("src_spans"), rec["src_span"]),
+            tgt_spans=_pieces(rec.get("tgt_spans"), rec["tgt_span"]),
+            src_info=side_info(rec.get("src_info")),
+            tgt_info=side_info(rec.get("tgt_info")),
+            doc_info={k: (rec.get("doc") or {}).get(k) for k in DOC_KEYS},
+            cluster=rec.get("cluster"),
         )
+
+
+# What a pair says of each side (an embed's attribution, links and hashtags;
+# all empty for body text) and of its document.
+INFO_KEYS = ("platform", "author", "handle", "date", "urls", "hashtags")
+DOC_KEYS = ("url", "date", "title")
+
+
+def side_info(meta: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``INFO_KEYS`` of a segment's meta, lists empty and the rest None where absent."""
+    meta = meta or {}
+    return {k: meta.get(k) or ([] if k in ("urls", "hashtags") else None) for k in INFO_KEYS}
+
+
+def _pieces(spans: Any, span: Any) -> tuple[Span, ...]:
+    """Pieces as stored: () when the side is its one span."""
+    out = tuple(tuple(x) for x in spans or ())
+    return () if len(out) <= 1 and (not out or out[0] == tuple(span)) else out
 
 
 @dataclass(frozen=True)

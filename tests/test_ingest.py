@@ -118,7 +118,7 @@ def test_english_date_and_title() -> None:
     (t,) = a.embeds
     assert t.text == "Great talks with my friends in Paris"
     assert t.meta == {
-        "author": "John Smith", "handle": "jsmith", "date": "2017-05-07",
+        "platform": "twitter", "author": "John Smith", "handle": "jsmith", "date": "2017-05-07",
         "urls": ["pic.twitter.com/Ab12"], "hashtags": [], "has_attribution": True,
     }
     assert body_texts(a) == ["Le sommet a eu lieu hier.", "Fin."]
@@ -139,7 +139,7 @@ def test_tweet_without_attribution() -> None:
     # A trailing hashtag is a tag, not a word of the sentence; meta keeps it.
     assert t.text == "The army liberated the city"
     assert t.meta == {
-        "author": None, "handle": None, "date": None,
+        "platform": "twitter", "author": None, "handle": None, "date": None,
         "urls": ["pic.twitter.com/abcd"], "hashtags": ["Victory"], "has_attribution": False,
     }
     assert body_texts(a) == ["Intro.", "Suite du texte."]

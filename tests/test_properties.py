@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from align.ingest import clean_text, parse_article, read_documents
+from align.segment.langid import known_languages
 from align.types import BODY, EMBED_KINDS, PARALLEL, PARTIAL, QUOTE, TITLE, TWEET, Article, Document, InputError
 
 THOROUGH = os.environ.get("HYPOTHESIS_PROFILE", "") == "thorough"
@@ -137,12 +138,14 @@ def check_article(a: Article) -> None:
     assert len({seg.id for seg in a.embeds}) == len(a.embeds)
 
 
-def check_segmented(seg, languages=LANGS) -> None:
+def check_segmented(seg, languages=None) -> None:
+    languages = languages or known_languages()
     text = seg.doc.text
     everything = seg.sentences + seg.embeds + seg.dropped
     for s in everything:
         _in_bounds(s.span, len(text))
-        assert clean_text(text[s.span[0]:s.span[1]]) == s.text, s
+        assert " ".join(clean_text(text[a:b]) for a, b in s.pieces) == s.text, s
+        assert s.span == (s.pieces[0][0], s.pieces[-1][1])
     assert len({s.id for s in everything}) == len(everything)
     assert seg.main_lang is None or seg.main_lang in languages
     for s in seg.sentences:
@@ -162,14 +165,17 @@ def check_segmented(seg, languages=LANGS) -> None:
     assert [e.span for e in seg.embeds] == sorted(e.span for e in seg.embeds)
 
 
-def check_pairs(doc: Document, result, languages=LANGS) -> None:
+def check_pairs(doc: Document, result, languages=None) -> None:
+    languages = languages or known_languages()
     text = doc.text
     assert result.doc_id == doc.id
     assert len({p.id for p in result.pairs}) == len(result.pairs)
     for p in result.pairs:
-        for span, side, lang in ((p.src_span, p.src, p.src_lang), (p.tgt_span, p.tgt, p.tgt_lang)):
+        for span, pieces, side, lang in ((p.src_span, p.src_spans or (p.src_span,), p.src, p.src_lang),
+                                         (p.tgt_span, p.tgt_spans or (p.tgt_span,), p.tgt, p.tgt_lang)):
             _in_bounds(span, len(text))
-            assert clean_text(text[span[0]:span[1]]) == side and side
+            assert side and side == " ".join(clean_text(text[a:b]) for a, b in pieces)
+            assert span == (pieces[0][0], pieces[-1][1])
             assert lang in languages
         assert p.src_lang < p.tgt_lang
         assert p.src_span[1] <= p.tgt_span[0] or p.tgt_span[1] <= p.src_span[0]  # two distinct places
@@ -315,7 +321,7 @@ def article_with_foreign_text(draw: st.DrawFn) -> str:
 def test_segment_spans(offline_pipeline, text: str) -> None:
     doc = Document("d", as_read(text))
     seg = offline_pipeline.segment(doc)
-    check_segmented(seg, tuple(offline_pipeline.cfg.segment.languages))
+    check_segmented(seg, known_languages())
     event(f"main language found: {seg.main_lang is not None}")
     event(f"foreign segments found: {bool(seg.embeds)}")
 
@@ -325,7 +331,7 @@ def test_segment_spans(offline_pipeline, text: str) -> None:
 def test_mining_spans(offline_pipeline, text: str) -> None:
     doc = Document("d", as_read(text))
     result = offline_pipeline.process(doc)
-    check_pairs(doc, result, tuple(offline_pipeline.cfg.segment.languages))
+    check_pairs(doc, result, known_languages())
     event(f"pairs mined: {bool(result.pairs)}")
 
 

@@ -67,17 +67,22 @@ def mine(
     threshold: float = 1.15,
     min_similarity: float = 0.3,
     n_best: int = 1,
+    select: np.ndarray | None = None,
 ) -> list[Match]:
     """The n most similar candidates per query among those whose margin and similarity pass.
 
     The margin filters; similarity ranks. In a document with few foreign
     segments the backward neighbourhood is tiny and noisy, so ranking by
-    margin let a clause beat the full sentence it came from.
+    margin let a clause beat the full sentence it came from. ``select``
+    (per column) limits the candidates that may be chosen; margins still
+    use every allowed one.
     """
     if sim.size == 0:
         return []
     margin, fwd, bwd = margin_scores(sim, allowed, neighbourhood, k)
     ok = allowed & (margin >= threshold) & (sim >= min_similarity)
+    if select is not None:
+        ok &= select[None, :]
     ranked = np.argsort(-np.where(ok, sim, -np.inf), axis=1, kind="stable")[:, :n_best]
     rows = np.repeat(np.arange(sim.shape[0]), ranked.shape[1])
     cols = ranked.ravel()

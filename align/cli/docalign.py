@@ -36,12 +36,15 @@ def main(args) -> int:
     from ..config import load_config
     from ..docalign import DocAligner, PairSpec, load_pair, read_pair_list, write_outputs
     from ..export import atomic_dir
+    from ..segment.langid import check_languages
     from ..types import ConfigError
 
     cfg = load_config(args.config)
     if args.src_lang:
+        check_languages([args.src_lang], "--src-lang")
         cfg.docalign.src_lang = args.src_lang
     if args.tgt_lang:
+        check_languages([args.tgt_lang], "--tgt-lang")
         cfg.docalign.tgt_lang = args.tgt_lang
     if args.pairs:
         if args.src or args.tgt or args.src_translation:

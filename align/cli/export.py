@@ -13,12 +13,15 @@ def add_parser(sub) -> None:
     p.add_argument("--config", help="YAML config (export.name, export.license)")
     p.add_argument("--min-score", type=float, default=None, help="keep pairs with at least this score")
     p.add_argument("--label", choices=["parallel", "partial"], help="keep only pairs with this label")
+    p.add_argument("--nway", action="store_true",
+                   help="one row per cluster of parallel segments, a column per language (instead of one per pair)")
     p.set_defaults(func=main)
 
 
 def main(args) -> int:
     from ..config import load_config
     from ..export import atomic_dir, atomic_write_text, export_all, read_pairs_jsonl, write_pairs_jsonl
+    from ..export.nway import export_nway
 
     cfg = load_config(args.config)
     pairs = read_pairs_jsonl(args.pairs)
@@ -27,9 +30,16 @@ def main(args) -> int:
     with atomic_dir(args.output) as tmp:
         write_pairs_jsonl(kept, tmp / "pairs.jsonl")
         info = {"source": str(args.pairs), "filters": {"min_score": args.min_score, "label": args.label}}
-        exported = export_all(kept, tmp, dataset_name=cfg.export.name, license=cfg.export.license,
-                              extra_card_info=info)
+        if args.nway:
+            exported = export_nway(kept, tmp, dataset_name=cfg.export.name, license=cfg.export.license,
+                                   extra_card_info=info)
+        else:
+            exported = export_all(kept, tmp, dataset_name=cfg.export.name, license=cfg.export.license,
+                                  extra_card_info=info)
         summary = {"pairs_in": len(pairs), "pairs": len(kept), **info, "export": exported}
         atomic_write_text(tmp / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-    print(json.dumps({"pairs_in": len(pairs), "pairs": len(kept)}), file=sys.stderr)
+    brief = {"pairs_in": len(pairs), "pairs": len(kept)}
+    if args.nway:
+        brief["clusters"] = exported["rows"]
+    print(json.dumps(brief), file=sys.stderr)
     return 0

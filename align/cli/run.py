@@ -11,6 +11,9 @@ def add_parser(sub) -> None:
     p.add_argument("--config", help="YAML config (default: built-in offline default)")
     p.add_argument("--input", required=True, help="a .txt article, a folder of them, a .jsonl or a .parquet file")
     p.add_argument("--output", required=True, help="output directory (replaced atomically)")
+    p.add_argument("--languages", metavar="CODES",
+                   help="comma-separated ISO 639-1 codes that language ID may answer (default: segment.languages, "
+                        "else every language it knows)")
     p.add_argument("--no-resume", action="store_true", help="ignore results of an interrupted earlier run")
     p.add_argument("--workers", type=int, metavar="N",
                    help="processes mining documents; 0 = one per CPU. Default: one per CPU as memory allows "
@@ -27,6 +30,11 @@ def main(args) -> int:
     if args.workers is not None and args.workers < 0:
         raise ConfigError(f"--workers must be 0 (one per CPU) or more, not {args.workers}")
     cfg = load_config(args.config)
+    if args.languages is not None:
+        from ..config import config_from_dict
+
+        codes = [c.strip() for c in args.languages.split(",") if c.strip()]
+        cfg.segment.languages = config_from_dict({"segment": {"languages": codes}}, source="--languages").segment.languages
     # The default is decided here, not in run_corpus (whose default stays one
     # process for library callers): see default_workers for the reasons.
     workers = default_workers(cfg, args.input) if args.workers is None else args.workers

@@ -22,9 +22,12 @@ def add_parser(sub) -> None:
 def main(args) -> int:
     from ..config import load_config
     from ..export import atomic_write_text
+    from ..segment.langid import check_languages
     from ..translate import build_translator, translator_options
     from ..types import ConfigError, InputError
 
+    check_languages([args.src_lang], "--src-lang")
+    check_languages([args.tgt_lang], "--tgt-lang")
     cfg = load_config(args.config).translation
     model = args.model or cfg.models.get(f"{args.src_lang}-{args.tgt_lang}")
     if not model:

@@ -31,6 +31,15 @@ FIELDS: list[tuple[str, str, str]] = [
     ("chrf", "float64 or null", "sacrebleu sentence chrF for the pair; null when not computed"),
     ("bleu_signature", "string or null", "sacrebleu BLEU signature"),
     ("chrf_signature", "string or null", "sacrebleu chrF signature"),
+    ("src_spans", "list[int64[2]]", "the pieces of the source side in its document (a tweet split around its "
+     "attribution line has several); the side's text is their cleaned texts joined by a space"),
+    ("tgt_spans", "list[int64[2]]", "the pieces of the target side"),
+    ("src_info", "struct", "what the page says of the source side when it is an embed: `platform` "
+     "(twitter, instagram), `author`, `handle`, `date`, `urls`, `hashtags` (null / empty for body text)"),
+    ("tgt_info", "struct", "the same for the target side"),
+    ("doc", "struct", "the document's `url`, `date` and `title`, where the input gives them"),
+    ("cluster", "string or null", "parallel pairs whose segments are linked (an en tweet, its ru twin and the "
+     "French sentence) share an id; `align export --nway` writes one row per cluster"),
     ("meta", "string", "JSON object of extra per-pair information"),
 ]
 
@@ -111,5 +120,36 @@ def dataset_card(
         f'ds = load_dataset("<user>/<repo>", "{example}", split="train")',
         "```", "",
         "`scores` and `meta` are JSON strings: use `json.loads(row[\"scores\"])`.", "",
+    ]
+    return "\n".join(out)
+
+
+def nway_card(rows: int, languages: list[str], *, name: str, license: str,
+              description_extra: dict[str, Any]) -> str:
+    """README.md of an n-way export (``align export --nway``): one row per cluster."""
+    front: dict[str, Any] = {
+        "pretty_name": name, "language": list(languages), "license": license,
+        "multilinguality": "multilingual", "task_categories": ["translation"],
+        "size_categories": [size_category(rows)],
+    }
+    if rows:
+        front["configs"] = [{"config_name": "nway",
+                             "data_files": [{"split": "train", "path": "data/nway/train.parquet"}]}]
+    out = [
+        "---", yaml.safe_dump(front, sort_keys=False, allow_unicode=True).rstrip(), "---", "",
+        f"# {name}", "",
+        f"Segments that say the same thing in several languages, mined by the `align` toolkit: {rows} "
+        "cluster(s), one row each, with a column per language (null where the cluster has no text "
+        "in that language). A cluster links segments of one document through parallel pairs.", "",
+        "| field | type | description |", "|---|---|---|",
+        "| `cluster` | string | cluster id (`<doc_id>:c<n>`) |",
+        "| `doc_id` | string | the document it comes from |",
+        "| `languages` | list[string] | the languages the cluster has text in |",
+        *(f"| `{lang}` | string or null | the cluster's text in `{lang}` |" for lang in languages),
+        "| `pairs` | list[string] | ids of the parallel pairs that link it (see `pairs.jsonl`) |",
+        "", "## How it was produced", "",
+        *(_render_extra(description_extra) or ["No production details were recorded."]),
+        "", "## How to load", "", "```python", "from datasets import load_from_disk", "",
+        'ds = load_from_disk("dataset")["train"]', "```", "",
     ]
     return "\n".join(out)

@@ -44,8 +44,18 @@ _LANG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 COLUMNS = (
     "id", "doc_id", "translation", "label", "score", "scores", "method",
     "src_span", "tgt_span", "src_kind", "tgt_kind", "src_ids", "tgt_ids",
-    "bleu", "chrf", "bleu_signature", "chrf_signature", "meta",
+    "bleu", "chrf", "bleu_signature", "chrf_signature",
+    "src_spans", "tgt_spans", "src_info", "tgt_info", "doc", "cluster", "meta",
 )
+
+
+def info_feature() -> datasets.Features:
+    """A side's page metadata (align.aligners.pairs.INFO_KEYS) as a struct with fixed fields."""
+    import datasets
+
+    s = datasets.Value("string")
+    return {"platform": s, "author": s, "handle": s, "date": s,
+            "urls": datasets.Sequence(s), "hashtags": datasets.Sequence(s)}
 
 
 def config_name(src_lang: str, tgt_lang: str) -> str:
@@ -75,6 +85,12 @@ def features_for(src_lang: str, tgt_lang: str) -> datasets.Features:
         "chrf": f,
         "bleu_signature": s,
         "chrf_signature": s,
+        "src_spans": datasets.Sequence(datasets.Sequence(i, length=2)),
+        "tgt_spans": datasets.Sequence(datasets.Sequence(i, length=2)),
+        "src_info": info_feature(),
+        "tgt_info": info_feature(),
+        "doc": {"url": s, "date": s, "title": s},
+        "cluster": s,
         "meta": s,  # JSON object as a string
     })
 
@@ -107,6 +123,12 @@ def _row(pair: Pair) -> dict[str, Any]:
         "chrf": rec["chrf"],
         "bleu_signature": rec["bleu_signature"],
         "chrf_signature": rec["chrf_signature"],
+        "src_spans": rec["src_spans"],
+        "tgt_spans": rec["tgt_spans"],
+        "src_info": rec["src_info"],
+        "tgt_info": rec["tgt_info"],
+        "doc": {k: None if v is None else str(v) for k, v in rec["doc"].items()},
+        "cluster": rec["cluster"],
         "meta": json.dumps(rec["meta"], ensure_ascii=False),
     }
 

@@ -10,6 +10,11 @@ Layout handled (news articles scraped to plain text):
   attribution on its own line after the tweet's paragraph, or running straight
   into the next sentence ("… 5 septembre 2017Selon lui …": the tail is body);
 * tweets without attribution: text followed by a pic.twitter.com / t.co link;
+* Instagram embeds: ``<caption> Публикация от Name (@handle) <date> <time>``
+  ("A post shared by …", "Фото опубликовано …"), kept as tweets;
+* a handle-less attribution after an embed's link (``pic.twitter.com/x — Name 13. August 2017``);
+* leftovers of embed HTML (``<blockquote class="twitter-tweet"><p>…</p>— Name (@h) <a …>date</a>``):
+  tags are blanked out (:func:`mask_html`) before anything is parsed;
 * standalone date / publication stamps ("Publié le 5 septembre 2017") are dropped.
 
 Languages of embedded text are not decided here (segmentation does language ID);
@@ -28,14 +33,16 @@ from align.ingest.embeds import (
     HANDLE_RE,
     Attribution,
     find_attributions,
+    find_bare_attribution,
     is_date_stamp,
 )
-from align.ingest.text import URL_RE, clean_text, find_hashtags, find_urls, is_twitter_link
+from align.ingest.text import URL_RE, clean_text, find_hashtags, find_urls, is_twitter_link, mask_html
 from align.types import BODY, TWEET, Article, Document, Segment, Span
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_LANGS = ("fr", "en", "ru", "de", "es", "it")
+# Date languages: none named means every language dateparser knows.
+DEFAULT_LANGS: tuple[str, ...] = ()
 MAX_TITLE_CHARS = 300
 # Twitter's limit (URLs excluded, as clean_text drops them).
 MAX_TWEET_CHARS = 280
@@ -67,8 +74,9 @@ def parse_article(doc: Document, *, langs: Sequence[str] = DEFAULT_LANGS) -> Art
     Every span indexes ``doc.text``; tweet segments satisfy
     ``clean_text(doc.text[s:e]) == seg.text``. Never raises on odd text.
     """
-    text = doc.text
-    article = Article(doc=doc)
+    # Offsets are the document's; only the parsing sees tags as blanks.
+    text = mask_html(doc.text)
+    article = Article(doc=doc, text=text)
     lines = _lines(text)
 
     first = next(((i, ln) for i, ln in enumerate(lines) if ln), None)
@@ -89,26 +97,29 @@ def parse_article(doc: Document, *, langs: Sequence[str] = DEFAULT_LANGS) -> Art
         for att in find_attributions(text, us, ue, langs):
             if _has_content(text, pos, att.dash_start):
                 _add_tweet(text, pieces, pos, att.dash_start, k, att)
-            elif pos == us and pieces and pieces[-1].unit == k - 1 and pieces[-1].attribution is None:
+            elif pos == us and pieces and pieces[-1].unit == k - 1 and pieces[-1].attribution is None \
+                    and att.platform == "twitter":
                 # Attribution on its own line: the paragraph before is the tweet.
+                # (An Instagram caption stands on its attribution's line; with
+                # none there, the caption was lost, and the line before is body.)
                 prev = pieces.pop()
                 _add_tweet(text, pieces, prev.start, prev.end, prev.unit, att)
             else:
                 logger.debug("%s: attribution at %d has no tweet text", doc.id, att.dash_start)
             pos = att.end
-        _plain_region(text, pos, ue, k, pieces)
+        _plain_region(text, pos, ue, k, pieces, langs)
 
     for p in pieces:
         if p.kind == BODY:
             article.body.append(_strip(text, p.start, p.end))
         else:
-            article.embeds.append(_tweet(doc, p, len(article.embeds)))
+            article.embeds.append(_tweet(doc, text, p, len(article.embeds)))
     return article
 
 
-def _tweet(doc: Document, p: _Piece, n: int) -> Segment:
-    region = doc.text[p.start : p.end]
-    span = _tweet_span(doc.text, p.start, p.end)
+def _tweet(doc: Document, text: str, p: _Piece, n: int) -> Segment:
+    region = text[p.start : p.end]
+    span = _tweet_span(text, p.start, p.end)
     att = p.attribution
     return Segment(
         id=f"{doc.id}:t{n}",
@@ -117,6 +128,7 @@ def _tweet(doc: Document, p: _Piece, n: int) -> Segment:
         text=clean_text(doc.text[span[0] : span[1]]),
         span=span,
         meta={
+            "platform": att.platform if att else "twitter",
             "author": att.author if att else None,
             "handle": att.handle if att else None,
             "date": att.date if att else None,
@@ -127,16 +139,18 @@ def _tweet(doc: Document, p: _Piece, n: int) -> Segment:
     )
 
 
-def _plain_region(text: str, start: int, end: int, unit: int, pieces: list[_Piece]) -> None:
+def _plain_region(text: str, start: int, end: int, unit: int, pieces: list[_Piece],
+                  langs: Sequence[str]) -> None:
     """Text with no attribution: an unattributed tweet (text + twitter link), then body."""
     links = [m for m in URL_RE.finditer(text, start, end) if is_twitter_link(m.group())]
     after = text[links[-1].end() : end].lstrip() if links else ""
     # A link followed by a lowercase continuation ("(pic.twitter.com/x) montrant")
     # is a link cited in prose, not an embedded tweet.
     if links and not (after and (after[0].islower() or after[0] in _CONTINUATIONS)):
+        att = find_bare_attribution(text, links[-1].end(), end, langs)
         if _has_content(text, start, links[0].start()):
-            _add_tweet(text, pieces, start, links[-1].end(), unit)
-        start = links[-1].end()  # a bare link with no text before it is not content
+            _add_tweet(text, pieces, start, links[-1].end(), unit, att)
+        start = att.end if att else links[-1].end()  # a bare link with no text before it is not content
     if _has_content(text, start, end):
         pieces.append(_Piece(BODY, start, end, unit))
 

