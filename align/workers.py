@@ -38,10 +38,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Memory a mining worker may need (models, lingua, dateparser, a document's
-# matrices). A forked worker is ~430 MiB resident but shares most of it with
-# the parent (1,000 articles: parent + 2 workers 540 MiB PSS, one process 490);
-# a spawned one shares nothing. Budget it whole.
-WORKER_MEMORY = 512 * 2**20
+# matrices). A forked worker shares what the parent loaded before the fork,
+# but lingua loads each language's models on first use, in the worker: one
+# process mining 1,000 synthetic articles peaked at 1,019 MiB resident
+# (eval/bench_before_after.py; 462 MiB with the old fixed six languages).
+# A spawned worker shares nothing. Budget it whole.
+WORKER_MEMORY = 1024 * 2**20
 # Documents per task: small, so that the last tasks end together; large
 # enough that inter-process traffic is noise next to mining (~40 ms/doc).
 CHUNK_DOCS = 4
@@ -122,7 +124,9 @@ def _start_method(cfg: Config) -> str:
     (OpenMP) is the known case. With MT models configured the parent may have
     run torch (loading checks, the ``mt`` method's load), so workers are
     spawned: a fresh interpreter that loads its own models. The encoder's
-    BLAS and lingua are fork-safe (checked by tests/test_workers.py). Where
+    BLAS, fastText and lingua are fork-safe (checked by tests/test_workers.py)
+    as long as lingua loads models lazily: its preloading runs on a thread
+    pool (see ``LanguageIdentifier.warm_up``). Where
     fork does not exist (macOS default, Windows), spawn.
     """
     if uses_mt(cfg) or "fork" not in multiprocessing.get_all_start_methods():

@@ -77,7 +77,8 @@ def make_pairs(doc_id: str, queries: list[Unit], candidates: list[Unit], matches
         if key in best and best[key].score >= round(value, 6):
             continue
         scores = {"similarity": float(features.similarity[i, j]), "anchors": float(features.anchors[i, j]),
-                  "author": float(features.author[i, j]), "near": float(features.near[i, j])}
+                  "author": float(features.author[i, j]), "near": float(features.near[i, j]),
+                  "margin": float(features.margin[i, j])}
         if c.kind == "embed":  # chosen by the margin criterion
             scores.update(margin=match.margin, forward_knn=match.forward, backward_knn=match.backward)
         best[key] = Pair(

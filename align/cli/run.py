@@ -17,7 +17,7 @@ def add_parser(sub) -> None:
     p.add_argument("--no-resume", action="store_true", help="ignore results of an interrupted earlier run")
     p.add_argument("--workers", type=int, metavar="N",
                    help="processes mining documents; 0 = one per CPU. Default: one per CPU as memory allows "
-                        "(~0.5 GiB each); 1 for a single .txt article or with MT models. Outputs are the same for any N")
+                        "(~1 GiB each); 1 for a single .txt article or with MT models. Outputs are the same for any N")
     p.set_defaults(func=main)
 
 
