@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from align.aligners.pairs import comparable_lengths, translation_matrix  # noqa: E402
 from align.aligners.restatement import Weights, best_restatements, restatement_scores, twin_average  # noqa: E402
-from align.config import Config  # noqa: E402
+from align.config import Config, load_config  # noqa: E402
 from align.ingest.readers import read_documents  # noqa: E402
 from align.metrics.news import locate, overlaps  # noqa: E402
 from align.pipeline import Pipeline  # noqa: E402
@@ -210,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="largest drop of the synthetic body-match F1 below the cosine-and-margin baseline's")
     ap.add_argument("--penalty", type=float, default=0.5)
     ap.add_argument("-v", "--verbose", action="store_true", help="the point each fold chose")
+    ap.add_argument("--config", help="the rest of the configuration (default: built-in), e.g. another encoder")
     ap.add_argument("--parallel-similarity", type=float, default=Config().mining.parallel_similarity)
     args = ap.parse_args(argv)
     for path in (GOLD, SEED):
@@ -218,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
 
     base = Weights(anchors=0.0, author=0.0, near=0.0, threshold=0.45, min_margin=1.15)
-    pipeline = Pipeline(Config())
+    cfg = load_config(args.config)
+    pipeline = Pipeline(cfg)
     pipeline.warm_up()
     news_docs, news = news_queries(pipeline)
     seed_x = pipeline.mining_inputs(Document("seed", SEED.read_text(encoding="utf-8")))
