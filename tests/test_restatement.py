@@ -225,3 +225,10 @@ def test_unknown_language_code_in_a_config_exits_2(tmp_path: Path, capsys) -> No
         assert main(["-q", "run", "--config", str(cfg), "--input", "x.txt", "--output", str(tmp_path / "o")]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "unknown language code" in err[0]
+
+
+def test_the_configs_weights_are_the_scorers_defaults() -> None:
+    from align.config import Config
+    from align.pipeline import Pipeline
+
+    assert Pipeline(Config()).weights == Weights()

@@ -9,22 +9,29 @@ body unit) pair gets a score::
 
     score = max(similarity, part - part_discount)
             + w_anchors * anchors + w_author * author + w_near * near
+            + w_margin * (min(margin, 2) - 1)
 
 - ``similarity``: the calibrated cosine (see ``similarity.encoders``);
 - ``part``: the best calibrated cosine of one sentence of a segment of
   several sentences with the unit (a body sentence restating one sentence
-  of a tweet), less ``part_discount``;
+  of a tweet), less ``part_discount`` (off by default: it did not help);
 - ``anchors``: the segment's numbers and names found in the unit, each
   weighted by 1 / (how many body sentences hold it), so "Trump" in a Trump
-  story counts little and "20%" much (0..1);
+  story counts little and "20%" much (0..1; weight 0 by default: it did not help);
 - ``author``: the segment's author or handle named in the unit, weighted
   the same way (0..1);
 - ``near``: 1 when the unit stands in the block (paragraph) right before or
-  after the segment's, else 0.
+  after the segment's, else 0;
+- ``margin``: the ratio margin of the cosine among the page's single
+  sentences and embeds (how the unit stands out), which must also reach
+  ``min_margin``.
 
-Each segment keeps its best-scoring unit when that score reaches the
-threshold. The weights and threshold were chosen by leave-one-page-out
-cross-validation on the 42 pages of ``news_dev`` (``eval/tune_restatement.py``).
+Twin segments (two that translate each other) average their scores.
+Segments are served best score first; each keeps its best unit when the
+score reaches the threshold, except a unit that another (non-twin) segment's
+translation already claimed. The weights and thresholds were chosen by
+leave-one-page-out cross-validation on the 42 pages of ``news_dev``
+(``eval/tune_restatement.py``).
 """
 
 from __future__ import annotations
@@ -41,16 +48,18 @@ from .mining import Match, margin_scores
 
 @dataclass(frozen=True)
 class Weights:
+    """The score's weights and thresholds (defaults: the config's, ``mining.*``)."""
+
     anchors: float = 0.0
-    author: float = 0.2
-    near: float = 0.1
-    threshold: float = 0.5
+    author: float = 0.3
+    near: float = 0.05
+    threshold: float = 0.55
     # Ratio margin of the cosine (see mining.margin_scores) a unit needs.
-    min_margin: float = 0.0
+    min_margin: float = 1.05
     # What a match of one sentence of a multi-sentence segment costs against a match of all of it.
     part_discount: float = float("inf")
     # Weight of the ratio margin above 1 (capped at 2): a unit that stands out among the page's sentences.
-    margin: float = 0.0
+    margin: float = 0.1
 
 
 @dataclass

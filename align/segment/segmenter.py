@@ -98,9 +98,9 @@ class _Segmenter:
     def clean(self, span: Span) -> str:
         return clean_text(self.doc.text[span[0]:span[1]])
 
-    def foreign_lang(self, text: str, *, short_ok: bool = False) -> tuple[str | None, float]:
+    def foreign_lang(self, text: str) -> tuple[str | None, float]:
         """The language of ``text`` if it is confidently not the main one, else (None, conf)."""
-        if self.main is None or not text or (word_count(text) < self.min_words and not short_ok):
+        if self.main is None or not text or word_count(text) < self.min_words:
             return None, 0.0
         lang, conf = self.identifier.identify(text, hint=self.main)
         if lang is None or lang == self.main or conf < self.min_confidence:
@@ -157,8 +157,8 @@ def segment_article(
     for tweet in article.embeds:
         blocks += _trim_tweet(sg, tweet)
     blocks.sort(key=lambda b: b.span)
-    sg.main_scripts = set().union(set(), *(_scripts(s.text) for b in blocks if b.tweet is None for s in b.sentences
-                                           if s.lang is None and s.conf >= sg.min_confidence))
+    sg.main_scripts = set().union(*(_scripts(s.text) for b in blocks if b.tweet is None for s in b.sentences
+                                    if s.lang is None and s.conf >= sg.min_confidence))
     _join_split_tweets(sg, blocks)
 
     n_sent = n_quote = 0
@@ -303,10 +303,6 @@ def _letter_words(text: str) -> int:
 def _scripts(text: str) -> set[str]:
     """Unicode scripts of the letters of ``text`` (the first word of their names: LATIN, CYRILLIC, ...)."""
     return {unicodedata.name(c, "?").split(" ")[0] for c in text if c.isalpha()}
-
-
-def _has_letters(text: str) -> bool:
-    return any(c.isalpha() for c in text)
 
 
 def _add_tweet(sg: _Segmenter, tweet: Segment, out: SegmentedDoc) -> None:
