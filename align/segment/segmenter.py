@@ -271,13 +271,17 @@ def _join_split_tweets(sg: _Segmenter, blocks: list[_Block]) -> None:
             size += extra
             pieces.insert(0, blocks[j].span)
             j -= 1
-        # After: short lines past the attribution, none of them in the page's language.
+        # After: short lines past the attribution, none of them in the page's
+        # language, each in the tweet's language or sharing its script.
         k = i + 1
         if tweet.meta.get("has_attribution"):
+            scripts = _scripts(tweet.text)
             while k < len(blocks) and blocks[k].tweet is None and blocks[k].kind == BODY and blocks[k].sentences:
                 lines = blocks[k].sentences
+                text = " ".join(s.text for s in lines)
                 # Two words at least: a date cut off at the end of a page ("13. Aug") is no tweet line.
-                if not all(sg.foreign_line(s.text) for s in lines) or _letter_words(" ".join(s.text for s in lines)) < 2:
+                if not all(sg.foreign_line(s.text) for s in lines) or _letter_words(text) < 2 or not (
+                        _scripts(text) & scripts or sg.identifier.identify(text, hint=sg.main)[0] == lang):
                     break
                 extra = sum(len(s.text) + 1 for s in lines)
                 if size + extra > MAX_TWEET_CHARS:
