@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 # Memory a mining worker may need (models, lingua, dateparser, a document's
 # matrices). A forked worker shares what the parent loaded before the fork,
 # but lingua loads each language's models on first use, in the worker: one
-# process mining 1,000 synthetic articles peaked at 1,019 MiB resident
+# process mining 1,000 synthetic articles peaked at 1,019-1,050 MiB resident
 # (eval/bench_before_after.py; 462 MiB with the old fixed six languages).
 # A spawned worker shares nothing. Budget it whole.
 WORKER_MEMORY = 1024 * 2**20
