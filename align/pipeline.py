@@ -70,10 +70,22 @@ class MiningInputs:
     cross: list[Match] = field(default_factory=list)  # foreign segments that translate each other
     twins: list[tuple[int, int]] = field(default_factory=list)  # (query, query) rows of those that are parallel
 
-    def body_allowed(self, min_margin: float) -> np.ndarray:
-        """The (query, body unit) cells a restatement may take: allowed, and a ratio margin of at least ``min_margin``."""
+    def restatements(self, w: Weights, parallel_similarity: float) -> tuple[list[Match], np.ndarray, np.ndarray]:
+        """Each foreign segment's body restatement under ``w``: (matches, scores, the similarity labels rest on).
+
+        Twins pool their scores, and a twin's label rests on both twins'
+        similarity too; a unit that translates one segment whole is not
+        another's (see ``restatement.best_restatements``).
+        """
+        sim = self.features.similarity
+        score = restatement_scores(self.features, w, self.allowed, self.twins)
+        label_similarity = twin_average(sim, self.allowed, self.twins)
         body = np.array([c.kind != "embed" for c in self.candidates])
-        return self.allowed & body[None, :] & (self.features.margin >= min_margin)
+        matches = best_restatements(
+            score, sim, self.allowed & body[None, :] & (self.features.margin >= w.min_margin), w.threshold,
+            translation_matrix(self.queries, self.candidates, label_similarity, parallel_similarity),
+            [c.span for c in self.candidates], self.twins)
+        return matches, score, label_similarity
 
 
 class Pipeline:
@@ -242,15 +254,7 @@ class Pipeline:
         if x.features is None:
             return x.result
         m = self.cfg.mining
-        sim = x.features.similarity
-        score = restatement_scores(x.features, self.weights, x.allowed, x.twins)
-        # A twin's label rests on both twins' similarity too.
-        label_similarity = twin_average(sim, x.allowed, x.twins)
-        # Body text that restates a foreign segment: the best-scoring unit.
-        restated = best_restatements(
-            score, sim, x.body_allowed(m.restate_margin), m.restate_threshold,
-            translation_matrix(x.queries, x.candidates, label_similarity, m.parallel_similarity),
-            [c.span for c in x.candidates], x.twins)
+        restated, score, label_similarity = x.restatements(self.weights, m.parallel_similarity)
         matches = x.cross + restated
         covered = self._coverage(x.evidence, [(x.queries[k.query], x.candidates[k.candidate]) for k in matches])
         x.result.pairs = make_pairs(doc.id, x.queries, x.candidates, matches, x.methods, x.features, score,

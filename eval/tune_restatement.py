@@ -46,8 +46,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from align.aligners.pairs import comparable_lengths, translation_matrix  # noqa: E402
-from align.aligners.restatement import Weights, best_restatements, restatement_scores, twin_average  # noqa: E402
+from align.aligners.pairs import comparable_lengths  # noqa: E402
+from align.aligners.restatement import Weights  # noqa: E402
 from align.config import Config, load_config  # noqa: E402
 from align.ingest.readers import read_documents  # noqa: E402
 from align.metrics.news import locate, overlaps  # noqa: E402
@@ -145,16 +145,10 @@ def synthetic_queries(pipeline: Pipeline, n: int, seed: int) -> tuple[list[Doc],
 
 def choices(docs: list[Doc], queries: list[Query], w: Weights,
             parallel_similarity: float = Config().mining.parallel_similarity) -> list[tuple[int | None, float]]:
-    """Each query's chosen body candidate (or None) under ``w``, as the pipeline decides it."""
+    """Each query's chosen body candidate (or None) under ``w``: the pipeline's own decision."""
     picks: dict[tuple[int, int], tuple[int, float]] = {}
     for d_index in sorted({q.doc for q in queries}):
-        x = docs[d_index].x
-        score = restatement_scores(x.features, w, x.allowed, x.twins)
-        labels = translation_matrix(x.queries, x.candidates, twin_average(x.features.similarity, x.allowed, x.twins),
-                                    parallel_similarity)
-        body = docs[d_index].body & (x.features.margin >= w.min_margin)
-        for m in best_restatements(score, x.features.similarity, body, w.threshold, labels,
-                                   [c.span for c in x.candidates], x.twins):
+        for m in docs[d_index].x.restatements(w, parallel_similarity)[0]:
             picks[(d_index, m.query)] = (m.candidate, m.margin)
     return [picks.get((q.doc, q.row), (None, 0.0)) for q in queries]
 

@@ -42,13 +42,9 @@ def comparable_lengths(a: str, b: str) -> bool:
 def translation_matrix(queries: list[Unit], candidates: list[Unit], label_similarity: np.ndarray,
                        parallel_similarity: float) -> np.ndarray:
     """Where a pair would be labelled parallel before the sentence-coverage test (see ``label_for``)."""
-    lengths = np.array([len(c.text) for c in candidates], dtype=float)
-    out = np.zeros(label_similarity.shape, dtype=bool)
-    for i, q in enumerate(queries):
-        a = float(len(q.text))
-        out[i] = (label_similarity[i] >= parallel_similarity) & \
-            (np.maximum(a, lengths) <= PARALLEL_LENGTH_FACTOR * np.minimum(a, lengths) + PARALLEL_LENGTH_SLACK)
-    return out
+    return np.array([[label_similarity[i, j] >= parallel_similarity and comparable_lengths(q.text, c.text)
+                      for j, c in enumerate(candidates)] for i, q in enumerate(queries)],
+                    dtype=bool).reshape(label_similarity.shape)
 
 
 def label_for(query: Unit, candidate: Unit, similarity: float, covered: bool, parallel_similarity: float) -> str:
