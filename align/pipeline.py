@@ -204,7 +204,9 @@ class Pipeline:
         seg = self.segment(doc)
         result = DocResult(doc.id, main_lang=seg.main_lang, n_sentences=len(seg.sentences), n_embeds=len(seg.embeds))
         inputs = MiningInputs(result, seg)
-        if not seg.embeds:
+        # A page made only of embeds has no text of its own to restate them,
+        # nor a language of its own: nothing is mined from it.
+        if not seg.embeds or not seg.sentences:
             return inputs
         queries, candidates = self.units(seg)
         allowed = allowed_pairs(queries, candidates)

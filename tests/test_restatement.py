@@ -197,11 +197,7 @@ def test_pages_with_nothing_to_pair_give_zero_pairs_and_exit_0(tmp_path: Path, t
     out = tmp_path / "out"
     assert main(["-q", "run", "--input", str(article), "--output", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    if "Мост" in text:  # two tweets translating each other: a tweet pair, no body pair
-        assert all(p["src_kind"] == p["tgt_kind"] == "tweet"
-                   for p in map(json.loads, (out / "pairs.jsonl").read_text(encoding="utf-8").splitlines()))
-    else:
-        assert summary["pairs"] == 0
+    assert summary["pairs"] == 0 and summary["embeds"] >= 1
 
 
 @pytest.mark.parametrize("argv", [
