@@ -11,6 +11,9 @@ from align.similarity.encoders import get_encoder
 
 from conftest import TATOEBA
 
+pytestmark = pytest.mark.skipif(not (TATOEBA / "tatoeba.fra-eng.fra").exists(),
+                                reason=f"Tatoeba data not found in {TATOEBA}")
+
 
 
 def _sample(n: int = 300) -> list[str]:
