@@ -98,21 +98,3 @@ def _same_name(a: str, b: str) -> bool:
 def matching(name: str, names_: Iterable[str]) -> frozenset[str]:
     """The forms among ``names_`` that are ``name`` (see ``_same_name``)."""
     return frozenset(y for y in names_ if _same_name(name, y))
-
-
-def shared(a: frozenset[str], b: frozenset[str]) -> int:
-    """How many of ``a``'s anchors have a match in ``b`` (names fuzzily, see ``_same_name``)."""
-    return sum(1 for x in a if x in b or any(_same_name(x, y) for y in b))
-
-
-def anchor_score(query_numbers: frozenset[str], query_names: frozenset[str],
-                 cand_numbers: frozenset[str], cand_names: frozenset[str]) -> float:
-    """Anchors of the query found in the candidate, as a share of the query's anchors (0..1).
-
-    Numbers count double: a number is rarely shared by chance.
-    """
-    total = 2 * len(query_numbers) + len(query_names)
-    if not total:
-        return 0.0
-    hits = 2 * len(query_numbers & cand_numbers) + shared(query_names, cand_names)
-    return hits / total

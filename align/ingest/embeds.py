@@ -34,7 +34,7 @@ INSTAGRAM_RE = re.compile(
     r"(?:\b(?:A|An)\s+(?:post|photo|video)\s+(?:shared|posted)\s+by"
     r"|Публикация\s+от|(?:Фото|Видео)\s+опубликовано|Допис\s+від"
     r"|(?:Une|Un)\s+(?:publication|photo|vidéo|post)\s+(?:partagée?|publiée?)\s+par"
-    r"|Ein\s+(?:Beitrag|Foto|Video)\s+(?:geteilt|gepostet)\s+von|Ein\s+von"
+    r"|Ein\s+(?:Beitrag|Foto|Video)\s+(?:geteilt|gepostet)\s+von"
     r"|Una?\s+(?:publicación|foto|vídeo|video|post)\s+(?:compartid[oa]|publicad[oa]|condivis[oa]|pubblicat[oa])\s+(?:por|de|da)"
     r"|Uma?\s+(?:publicação|foto|vídeo)\s+(?:compartilhad[oa]|partilhad[oa]|publicad[oa])\s+(?:por|de)"
     r"|(?:Post|Publikacja|Zdjęcie)\s+(?:udostępnion[ya]|opublikowan[ey])\s+przez)",
@@ -210,7 +210,7 @@ def find_attributions(
 
 # "— Barack Obama 13. August 2017": a display name with no handle, right after
 # an embed's link: a dash, then a few words with no sentence punctuation.
-_BARE_NAME_RE = re.compile(r"\s*(?:—|–|&mdash;|&ndash;|-(?=\s))\s*(?=[^\W\d])([^.!?:;\n]{1,80})")
+_BARE_NAME_RE = re.compile(rf"\s*(?:{DASH_RE.pattern})\s*(?=[^\W\d])([^.!?:;\n]{{1,80}})")
 MAX_NAME_WORDS = 6
 
 
