@@ -394,16 +394,18 @@ class DocAligner:
             # Not with MT evidence: MT can overturn a bead the embeddings are
             # sure of (on Text+Berg anchors cost 0.8-1.1 points with MT, none without).
             # Short documents are embedded whole: cheap, and the null needs runs.
+            pieces = None
             if d.overlap == "encode" and d.sure_margin is not None and ngram is None \
                     and min(length.n, length.m) >= MIN_ANCHORED:
-                anchors = sorted(set(anchors) | set(sure_anchors(*sentence_vectors, guide, d.sure_margin)))
+                sure = sure_anchors(*sentence_vectors, guide, d.sure_margin)
+                pieces = split_at_anchors(length.n, length.m, sorted(set(anchors) | set(sure)))
             t1 = time.perf_counter()
             mode = "mean" if d.overlap == "mean" else "encode"
-            pieces = split_at_anchors(length.n, length.m, anchors) if d.overlap == "encode" else None
             emb = OverlapEmbeddings.from_encoder(encoder, src.sentences, tgt.sentences, self.max_overlap,
                                                  mode=mode, pieces=pieces, vectors=sentence_vectors)
             timings["encode"] += time.perf_counter() - t1
-            runs_embedded = sum(int(m.sum()) for side in emb.encoded for m in side[1:])
+            runs_embedded = (sum(int(m.sum()) for side in emb.encoded for m in side[1:]) if emb.encoded
+                             else sum(len(x) for x in emb.src[1:] + emb.tgt[1:]) if mode == "encode" else 0)
         signals = [sig for sig in (emb, ngram) if sig is not None]
         if "length" in d.evidence or not signals:
             signals.append(length)

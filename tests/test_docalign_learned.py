@@ -210,3 +210,19 @@ def test_learned_path_survives_tiny_and_lopsided_documents(n_src, n_tgt):
     tgt = [tgt_text(s) for s in sents[:n_tgt]]
     beads, _ = _align(src, tgt, BagEncoder(), aligner="learned")
     assert ((0,), (0,)) in beads  # the one shared sentence is still found
+
+
+def test_languages_are_identified_when_not_given(tmp_path, capsys):
+    """segment.languages defaults to null (every language): docalign without --src-lang/--tgt-lang works."""
+    src = _write(tmp_path / "s.txt", ["The cat sleeps on the warm kitchen floor every afternoon.",
+                                      "Nobody in the house dares to wake it up."])
+    tgt = _write(tmp_path / "t.txt", ["Le chat dort sur le sol chaud de la cuisine chaque après-midi.",
+                                      "Personne dans la maison n'ose le réveiller."])
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("docalign:\n  evidence: [length]\n  exports: []\n")
+    out = tmp_path / "out"
+    code = main(["-q", "docalign", "--config", str(cfg), "--src", str(src), "--tgt", str(tgt),
+                 "--presplit", "--output", str(out)])
+    assert code == 0
+    doc = json.loads((out / "summary.json").read_text())["docs"][0]
+    assert (doc["src_lang"], doc["tgt_lang"]) == ("en", "fr")

@@ -262,7 +262,10 @@ class LearnedScorer:
     def cost(self, a: int, b: int, I: np.ndarray, J: np.ndarray) -> np.ndarray:
         if (a, b) not in TYPES:
             return np.full(len(I), np.inf)
-        return self.model.bias - self.logit(a, b, I, J)
+        cost = self.model.bias - self.logit(a, b, I, J)
+        if self.features.valid is not None:
+            cost = np.where(self.features.valid(a, b, I, J), cost, np.inf)
+        return cost
 
     def skip_costs(self) -> tuple[np.ndarray, np.ndarray]:
         return np.full(self.n, self.model.skip), np.full(self.m, self.model.skip)

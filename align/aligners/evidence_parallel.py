@@ -88,12 +88,13 @@ class OverlapEmbeddings:
         """``mode="encode"``: embed each joined run (each distinct string once);
         ``"mean"``: embed sentences only and average them (cheaper, weaker).
 
-        ``pieces`` (``(i0, i1, j0, j1)`` ranges no bead crosses) limits the
-        encoding to runs that lie inside one piece: runs across a confident
-        anchor can never be a bead, and skipping them is most of the time
-        saved. Their rows hold averaged vectors; ``encoded[k-1]`` marks the
-        rows that are real. ``vectors`` are the sentences' vectors if already
-        computed.
+        ``pieces`` (``(i0, i1, j0, j1)`` ranges between sure anchors) limits
+        the encoding to runs that lie inside one piece: a bead across a sure
+        anchor is not worth scoring, and skipping those runs is most of the
+        time saved. Their rows hold averaged vectors and ``encoded[k-1]``
+        marks the rows that are real; :meth:`valid` tells the scorers which
+        beads they may score. ``vectors`` are the sentences' vectors if
+        already computed.
         """
         from ..similarity.encoders import encode_unique
 
@@ -120,7 +121,8 @@ class OverlapEmbeddings:
             sides.append(out)
             masks.append(mask)
         emb = cls(sides[0], sides[1])
-        emb.encoded = (masks[0], masks[1])
+        if mode == "encode" and pieces is not None:
+            emb.encoded = (masks[0], masks[1])
         return emb
 
     def sentence_vectors(self) -> tuple[np.ndarray, np.ndarray]:
@@ -490,7 +492,16 @@ class BeadScorer:
         return total
 
     def cost(self, a: int, b: int, I: np.ndarray, J: np.ndarray) -> np.ndarray:
-        return -self.evidence(a, b, I, J) + self.merge_penalty * self.scale * (a + b - 2)
+        cost = -self.evidence(a, b, I, J) + self.merge_penalty * self.scale * (a + b - 2)
+        return np.where(self.valid(a, b, I, J), cost, np.inf)
+
+    def valid(self, a: int, b: int, I: np.ndarray, J: np.ndarray) -> np.ndarray:
+        """Beads every signal can score (runs left unembedded between sure anchors cannot be)."""
+        ok = np.ones(len(I), bool)
+        for sig in self.signals:
+            if hasattr(sig, "valid"):
+                ok &= sig.valid(a, b, I, J)
+        return ok
 
     def skip_costs(self) -> tuple[np.ndarray, np.ndarray]:
         pen = self.skip_penalty * self.scale

@@ -525,8 +525,12 @@ class MonotonicAligner:
             if guide is None:
                 nodes = diagonal_nodes(pn, pm)
             else:
-                inside = ((guide[:, 0] >= i0) & (guide[:, 0] <= i1) & (guide[:, 1] >= j0) & (guide[:, 1] <= j1))
-                nodes = np.vstack([[[0, 0]], guide[inside] - np.array([i0, j0]), [[pn, pm]]])
+                # the guide is sorted: its nodes in this piece are one slice (a
+                # mask over the whole guide per piece would be quadratic)
+                lo, hi = np.searchsorted(guide[:, 0], i0, "left"), np.searchsorted(guide[:, 0], i1, "right")
+                near = guide[lo:hi]
+                near = near[(near[:, 1] >= j0) & (near[:, 1] <= j1)]
+                nodes = np.vstack([[[0, 0]], near - np.array([i0, j0]), [[pn, pm]]])
                 nodes = nodes[np.lexsort((nodes[:, 1], nodes[:, 0]))]
             band = Band.around_path(nodes, pn, pm, self.width)
 
