@@ -47,7 +47,6 @@ from .monotonic import block_dot, log_two_tailed
 
 log = logging.getLogger(__name__)
 
-SIGNALS = ("embeddings", "mt", "length")
 
 
 def _overlap_texts(sentences: Sequence[str], k: int) -> list[str]:
@@ -197,12 +196,7 @@ class NgramMatch:
 
     def __init__(self, hyp_sentences: Sequence[str], ref_sentences: Sequence[str],
                  max_overlap: int, metric: str = "chrf"):
-        try:
-            import scipy.sparse as sp
-        except ImportError:
-            from ..types import ModelError
-
-            raise ModelError("MT evidence in docalign needs scipy (pip install scipy)") from None
+        import scipy.sparse as sp
 
         if metric not in ("chrf", "bleu"):
             raise ValueError(f"unknown MT metric {metric!r} (chrf or bleu)")

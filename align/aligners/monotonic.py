@@ -1,4 +1,4 @@
-"""Monotonic many-to-many sentence alignment in linear time and memory. Pure numpy.
+"""Monotonic many-to-many sentence alignment in linear time and memory. numpy (and scipy.special).
 
 A document pair with ``n`` source and ``m`` target sentences is aligned by a
 dynamic programme over the lattice of nodes ``(i, j)`` (``i`` source and ``j``
@@ -233,14 +233,9 @@ def single_threaded_blas():
 
     Multi-threaded OpenBLAS is several times slower than one thread on these
     small matrices, and far slower still on a machine busy with other work.
-    Uses threadpoolctl when it is installed (it comes with scikit-learn);
-    otherwise does nothing.
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional
-        yield
-        return
+    from threadpoolctl import threadpool_limits
+
     with threadpool_limits(limits=1, user_api="blas"):
         yield
 
@@ -259,17 +254,10 @@ def downsample(vecs: np.ndarray) -> np.ndarray:
 
 
 def log_two_tailed(x) -> np.ndarray:
-    """``log P(|X| >= |x|)`` for a standard normal X, i.e. ``log erfc(|x| / sqrt 2)``.
+    """``log P(|X| >= |x|)`` for a standard normal X, finite far in the tail."""
+    from scipy.special import log_ndtr
 
-    Numerical Recipes' erfc approximation (relative error < 1.2e-7) in log
-    form, so it stays finite far in the tail; numpy only.
-    """
-    z = np.abs(np.asarray(x, dtype=np.float64)) / np.sqrt(2.0)
-    t = 1.0 / (1.0 + 0.5 * z)
-    poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
-        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (
-            -0.82215223 + t * 0.17087277))))))))
-    return np.log(t) - z * z + poly
+    return np.log(2.0) + log_ndtr(-np.abs(np.asarray(x, dtype=np.float64)))
 
 
 def block_dot(A: np.ndarray, B: np.ndarray, I: np.ndarray, J: np.ndarray) -> np.ndarray:

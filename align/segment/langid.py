@@ -203,9 +203,6 @@ class LanguageIdentifier:
             return None, 0.0
         return _code(values[0].language), float(values[0].value)
 
-    def identify_many(self, texts: list[str]) -> list[tuple[str | None, float]]:
-        return [self.identify(t) for t in texts]
-
     def warm_up(self, languages: Iterable[str] = ()) -> None:
         """Load fastText and lingua's models of ``languages`` now (before workers fork, so they share them).
 

