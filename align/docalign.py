@@ -404,8 +404,6 @@ class DocAligner:
             emb = OverlapEmbeddings.from_encoder(encoder, src.sentences, tgt.sentences, self.max_overlap,
                                                  mode=mode, pieces=pieces, vectors=sentence_vectors)
             timings["encode"] += time.perf_counter() - t1
-            runs_embedded = (sum(int(m.sum()) for side in emb.encoded for m in side[1:]) if emb.encoded
-                             else sum(len(x) for x in emb.src[1:] + emb.tgt[1:]) if mode == "encode" else 0)
         signals = [sig for sig in (emb, ngram) if sig is not None]
         if "length" in d.evidence or not signals:
             signals.append(length)
@@ -417,7 +415,7 @@ class DocAligner:
         calibration = scorer.calibration()
         if emb is not None:
             calibration["encoder"] = encoder.name
-            calibration["runs_embedded"] = runs_embedded
+            calibration["runs_embedded"] = emb.runs_embedded
         if d.aligner == "learned" and emb is not None:
             scorer = self._learned_scorer(scorer, emb, length, ngram, guide)
             calibration["model"] = self.model().info.get("name", "bead_model")
@@ -459,15 +457,11 @@ class DocAligner:
         translations from chance here weighs nothing), is added on the same
         scale, times ``weights.mt``.
         """
-        parts = [s for s in base.signals if s is not ngram]
-        own = BeadScorer(parts, skip_penalty=base.skip_penalty, merge_penalty=base.merge_penalty, seed=base.seed)
-        own.models = {k: v for k, v in base.models.items() if k != "mt"}
-        own.scale = base.scale
         extra = []
         if ngram is not None:
             w = self.d.weights.get("mt", 1.0)
             extra.append((w, lambda a, b, I, J: base.llr(ngram, a, b, I, J) / base.scale))
-        feats = BeadFeatures(emb.src, emb.tgt, np.diff(length.src_c), np.diff(length.tgt_c), guide, own,
+        feats = BeadFeatures(emb.src, emb.tgt, np.diff(length.src_c), np.diff(length.tgt_c), guide, base,
                              valid=emb.valid)
         return LearnedScorer(feats, self.model(), extra)
 

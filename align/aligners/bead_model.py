@@ -39,7 +39,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .evidence_parallel import gale_church_delta
+from .evidence_parallel import beads_off_path, gale_church_delta
 from .monotonic import block_dot
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "resources" / "bead_model.json"
@@ -102,7 +102,7 @@ class BeadFeatures:
     src_chars: np.ndarray
     tgt_chars: np.ndarray
     guide: np.ndarray
-    base: object = None   # a calibrated BeadScorer over (embeddings, length): its ratios are features
+    base: object = None   # a calibrated BeadScorer: its embeddings and length ratios are features
     valid: object = None  # valid(a, b, I, J) -> mask of beads whose runs were really embedded
 
     def __post_init__(self):
@@ -128,18 +128,8 @@ class BeadFeatures:
         for a, b in TYPES:
             if a > self.max_side or b > self.max_side or a > self.n or b > self.m:
                 continue
-            I = rng.integers(a, self.n + 1, 4 * samples)
-            J = rng.integers(b, self.m + 1, 4 * samples)
-            if self.valid is not None:
-                ok = self.valid(a, b, I, J)
-                if ok.sum() >= samples // 10:
-                    I, J = I[ok], J[ok]
-            if len(guide) > 1:
-                y = np.interp(I - a / 2, guide[:, 0], guide[:, 1])
-                far = np.abs(J - b / 2 - y) > a + b + 2
-                if far.sum() >= samples // 4:
-                    I, J = I[far], J[far]
-            v = block_dot(self.src[a - 1], self.tgt[b - 1], I[:samples] - a, J[:samples] - b)
+            I, J = beads_off_path(rng, self.n, self.m, a, b, guide, samples, self.valid)
+            v = block_dot(self.src[a - 1], self.tgt[b - 1], I - a, J - b)
             out[(a, b)] = (float(np.mean(v)), max(float(np.std(v)), 1e-3))
         if (1, 1) not in out:
             out[(1, 1)] = (0.0, 1.0)
@@ -192,9 +182,10 @@ class BeadFeatures:
         many = float(a + b > 2)
         base = [np.zeros(len(I)), np.zeros(len(I))]
         if self.base is not None:
-            for sig in self.base.signals:
-                k = ("embeddings", "length").index(sig.name)
-                base[k] = self.base.llr(sig, a, b, I, J) / self.base.scale
+            for sig in self.base.signals:  # MT, if there, comes in as an extra term instead
+                if sig.name in ("embeddings", "length"):
+                    k = ("embeddings", "length").index(sig.name)
+                    base[k] = self.base.llr(sig, a, b, I, J) / self.base.scale
         cols = base + [zcos, margin, csls, inner, length, gc, margin * many]
         cols += [zcos * float(t == (a, b)) for t in TYPES[1:]]
         cols += [np.full(len(I), float(t == (a, b))) for t in TYPES[1:]]

@@ -48,7 +48,6 @@ from .monotonic import block_dot, log_two_tailed
 log = logging.getLogger(__name__)
 
 
-
 def _overlap_texts(sentences: Sequence[str], k: int) -> list[str]:
     return [" ".join(sentences[s:s + k]) for s in range(len(sentences) - k + 1)]
 
@@ -78,6 +77,7 @@ class OverlapEmbeddings:
         self.src, self.tgt = src, tgt
         self.n, self.m = len(src[0]), len(tgt[0])
         self.encoded: tuple[list[np.ndarray], list[np.ndarray]] | None = None
+        self.runs_embedded = 0  # runs of 2+ sentences from_encoder embedded (not averaged)
 
     @classmethod
     def from_encoder(cls, encoder, src_sentences: Sequence[str], tgt_sentences: Sequence[str],
@@ -97,7 +97,7 @@ class OverlapEmbeddings:
         """
         from ..similarity.encoders import encode_unique
 
-        sides, masks = [], []
+        sides, masks, runs = [], [], 0
         for side, sentences in enumerate((src_sentences, tgt_sentences)):
             sentences = [s.strip() or "." for s in sentences]
             n = len(sentences)
@@ -109,6 +109,7 @@ class OverlapEmbeddings:
                 todo: list[tuple[int, int]] = []  # (k, start)
                 for lo, hi in ranges:
                     todo += [(k, s) for k in range(2, max_overlap + 1) for s in range(lo, hi - k + 1)]
+                runs += len(todo)
                 if todo:
                     vecs = _unit(encode_unique(encoder, [" ".join(sentences[s:s + k]) for k, s in todo]))
                     ks = np.array([k for k, _ in todo])
@@ -120,6 +121,7 @@ class OverlapEmbeddings:
             sides.append(out)
             masks.append(mask)
         emb = cls(sides[0], sides[1])
+        emb.runs_embedded = runs
         if mode == "encode" and pieces is not None:
             emb.encoded = (masks[0], masks[1])
         return emb
@@ -332,6 +334,31 @@ def gale_church_delta(ls, lt, ratio: float, variance: float = 6.8):
     return (lt - ls * ratio) / np.sqrt(np.maximum(mean, 1.0) * variance)
 
 
+def beads_off_path(rng: np.random.Generator, n: int, m: int, a: int, b: int, guide: np.ndarray | None,
+                   k: int, valid=None, threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` random beads of type (a, b) away from the coarse path: pairs that are not translations.
+
+    Near the path a random bead would often be (part of) a true one, and in a
+    short document that inflates the null's spread noticeably. ``valid(a, b,
+    I, J)`` keeps beads whose runs were really embedded: only they say what
+    chance looks like.
+    """
+    I = rng.integers(a, n + 1, 4 * k)
+    J = rng.integers(b, m + 1, 4 * k)
+    if valid is not None:
+        ok = valid(a, b, I, J)
+        if ok.sum() >= k // 10:
+            I, J = I[ok], J[ok]
+    if guide is not None and len(guide) > 1:
+        # distance from the path's target position at the bead's centre;
+        # short documents fall back to "anywhere but on the path"
+        y = np.interp(I - a / 2, guide[:, 0], guide[:, 1])
+        far = np.abs(J - b / 2 - y) > (a + b + 2 if threshold is None else threshold)
+        if far.sum() >= (k // 4 if threshold is None else 1):
+            I, J = I[far], J[far]
+    return I[:k], J[:k]
+
+
 # ---------------------------------------------------------------------------
 # combining signals into bead costs
 
@@ -428,29 +455,7 @@ class BeadScorer:
 
     def _null_sample(self, rng: np.random.Generator, a: int, b: int, guide: np.ndarray | None,
                      threshold: float | None = None):
-        """Random beads of type (a, b) away from the coarse path: pairs that are not translations.
-
-        Near the path a random bead would often be (part of) a true one, and in
-        a short document that inflates the null's spread noticeably.
-        """
-        n, m = self.n, self.m
-        k = self.samples
-        I = rng.integers(a, n + 1, 4 * k)
-        J = rng.integers(b, m + 1, 4 * k)
-        for sig in self.signals:  # only runs that were really embedded say what chance looks like
-            if hasattr(sig, "valid"):
-                ok = sig.valid(a, b, I, J)
-                if ok.sum() >= k // 10:
-                    I, J = I[ok], J[ok]
-        if guide is not None and len(guide) > 1:
-            # distance from the path's target position at the bead's centre;
-            # short documents fall back to "anywhere but on the path"
-            y = np.interp(I - a / 2, guide[:, 0], guide[:, 1])
-            dist = np.abs(J - b / 2 - y)
-            far = dist > (a + b + 2 if threshold is None else threshold)
-            if far.sum() >= (k // 4 if threshold is None else 1):
-                I, J = I[far], J[far]
-        return I[:k], J[:k]
+        return beads_off_path(rng, self.n, self.m, a, b, guide, self.samples, self.valid, threshold)
 
     def _signal(self, name: str):
         return next(s for s in self.signals if s.name == name)
