@@ -31,7 +31,7 @@ mean of the two calibrated cosines, where both cover the pair); "–" where
 an encoder does not apply. Calibrated similarity is ``slope * cosine +
 offset`` with ``encoder_scale(name)``. Each distinct sentence is encoded
 once per encoder (``--threads``, default 1, as align uses on 2 cores),
-texts sorted by length (both encoders' vectors do not depend on the batch).
+texts sorted by length (both encoders' vectors depend on the batch by float noise only).
 
 Stdout (markdown):
 

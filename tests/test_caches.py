@@ -15,7 +15,11 @@ from align.similarity.cache import CachedEncoder, EmbeddingCache
 
 
 class FakeEncoder:
-    """Deterministic vectors from the text; records what it was asked to encode."""
+    """Deterministic vectors from the text; records what it was asked to encode.
+
+    Each row is computed alone, with no BLAS product: a text's vector is the
+    same bits in any batch, so comparing them exactly is portable.
+    """
 
     name = "fake"
     cache_key = "fake@1"
@@ -40,6 +44,7 @@ def test_embedding_cache_roundtrip(tmp_path: Path) -> None:
         cache.put_many("m", [], np.zeros((0, 4)))
         got = cache.get_many("m", ["a", "z", "l'été", "a"])
         assert set(got) == {"a", "l'été"} and got["a"].dtype == np.float32
+        # The cache hands back the bytes it stored: exact.
         assert np.array_equal(got["a"], vecs[0]) and np.array_equal(got["l'été"], vecs[2])
         assert cache.get_many("other", ["a"]) == {}
         many = [f"s{i}" for i in range(1200)]  # more than one SQL chunk
@@ -119,7 +124,10 @@ def test_chrf_on_sentences_and_allowed_mask() -> None:
 
 
 def test_chrf_matches_in_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The join is processed in bounded chunks; chunking does not change the counts."""
+    """The join is processed in bounded chunks; chunking does not change the counts.
+
+    The counts are integers and each score is computed from its pair's alone: exact.
+    """
     import align.metrics.bleu as bleu
 
     rng = random.Random(2)

