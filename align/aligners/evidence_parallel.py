@@ -7,10 +7,10 @@ Three signals score a candidate bead ``src[i-a:i] <-> tgt[j-b:j]``:
   sentences (an *overlap*) is embedded once, so a many-to-many bead is scored
   with the embedding of its joined text, not an average;
 - :class:`NgramMatch` (``mt``): chrF (or BLEU) between the machine translation
-  of the source side and the target side, Bleualign-style. Character n-gram
-  statistics are counted once per sentence and summed over a bead's sentences,
-  so the score is sacrebleu's chrF up to the few n-grams spanning a sentence
-  boundary;
+  of the source side and the target side, Bleualign-style. n-gram statistics
+  (:func:`align.metrics.bleu.ngram_counts`) are counted once per sentence and
+  summed over a bead's sentences, so the score is sacrebleu's up to the few
+  n-grams spanning a sentence boundary (exactly sacrebleu's for 1-1 beads);
 - :class:`LengthRatio` (``length``): Gale & Church's normalised length
   difference ``delta = (l_t - c l_s) / sqrt(s2 l_s)``.
 
@@ -37,12 +37,12 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..metrics.bleu import bleu_from_stats, chrf_from_stats, ngram_counts, sentence_signature
 from .monotonic import block_dot, log_two_tailed
 
 log = logging.getLogger(__name__)
@@ -144,46 +144,6 @@ class OverlapEmbeddings:
 # ---------------------------------------------------------------------------
 # n-gram matching (chrF / BLEU) between translated source and target
 
-_MULT = np.uint64(0x100000001B3)  # FNV-style multiplier; arithmetic wraps modulo 2**64
-_TOKEN_RE = re.compile(r"\w+|[^\w\s]", re.UNICODE)
-
-
-def _ngram_keys(seqs: list[np.ndarray], max_order: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Hashes of every n-gram (n = 1..max_order) inside each sequence.
-
-    Returns ``(row, key, order)`` arrays, one entry per n-gram occurrence.
-    """
-    lens = np.array([len(s) for s in seqs], dtype=np.int64)
-    if lens.sum() == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty.astype(np.uint64), empty
-    codes = np.concatenate([s.astype(np.uint64) for s in seqs]) + np.uint64(1)
-    row_of = np.repeat(np.arange(len(seqs)), lens)
-    end_of = np.repeat(np.cumsum(lens), lens)  # exclusive end of each position's sequence
-    pos = np.arange(len(codes))
-    rows, keys, orders = [], [], []
-    h = np.zeros(len(codes), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for n in range(1, max_order + 1):
-            ok = pos + n <= end_of
-            shifted = np.zeros(len(codes), dtype=np.uint64)
-            shifted[: len(codes) - n + 1] = codes[n - 1:]
-            h = h * _MULT + shifted
-            rows.append(row_of[ok])
-            keys.append(h[ok] * np.uint64(16) + np.uint64(n))
-            orders.append(np.full(int(ok.sum()), n - 1, dtype=np.int64))
-    return np.concatenate(rows), np.concatenate(keys), np.concatenate(orders)
-
-
-def _char_seqs(sentences: Sequence[str]) -> list[np.ndarray]:
-    # chrF ignores whitespace
-    return [np.frombuffer("".join(s.split()).encode("utf-32-le"), dtype=np.uint32) for s in sentences]
-
-
-def _word_seqs(sentences: Sequence[str], vocab: dict[str, int]) -> list[np.ndarray]:
-    return [np.array([vocab.setdefault(t, len(vocab)) for t in _TOKEN_RE.findall(s)], dtype=np.int64)
-            for s in sentences]
-
 
 class NgramMatch:
     """chrF (default) or BLEU between translations of the source and the target, per bead.
@@ -191,43 +151,33 @@ class NgramMatch:
     ``hyp_sentences[i]`` is the translation of source sentence ``i`` into the
     target language (MarianMT on the fly, or a user's file line-aligned with
     the source); a bead's hypothesis is its sentences' translations joined.
+    A 1-1 bead's value is sacrebleu's sentence score (``signature``) / 100;
+    BLEU tokenises as that signature says (``lang``: the target language).
     """
 
     name = "mt"
     space = "z"
 
     def __init__(self, hyp_sentences: Sequence[str], ref_sentences: Sequence[str],
-                 max_overlap: int, metric: str = "chrf"):
+                 max_overlap: int, metric: str = "chrf", lang: str | None = None):
         import scipy.sparse as sp
 
         if metric not in ("chrf", "bleu"):
             raise ValueError(f"unknown MT metric {metric!r} (chrf or bleu)")
         self.metric = metric
         self.n, self.m = len(hyp_sentences), len(ref_sentences)
-        self.max_order = 6 if metric == "chrf" else 4
-        if metric == "chrf":
-            seqs = _char_seqs(hyp_sentences) + _char_seqs(ref_sentences)
-        else:
-            vocab: dict[str, int] = {}
-            seqs = _word_seqs(hyp_sentences, vocab) + _word_seqs(ref_sentences, vocab)
-        rows, keys, orders = _ngram_keys(seqs, self.max_order)
-        uniq, cols = np.unique(keys, return_inverse=True)
-        col_order = np.zeros(len(uniq), dtype=np.int64)
-        col_order[cols] = orders
-        V = max(len(uniq), 1)
-        counts = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(len(seqs), V))
-        counts.sum_duplicates()
-        self._onehot = sp.csr_matrix(
-            (np.ones(len(uniq), np.float32), (np.arange(len(uniq)), col_order)), shape=(V, self.max_order))
-        self._col_order = col_order
-        H1, R1 = counts[: self.n], counts[self.n:]
+        self.signature = sentence_signature(metric, lang)
+        stats = ngram_counts(list(hyp_sentences) + list(ref_sentences), metric, lang)
+        self.max_order = stats.max_order
+        self._col_order = stats.column_order()
+        V = stats.counts.shape[1]
+        self._onehot = sp.csr_matrix((np.ones(V, np.int32), (np.arange(V), self._col_order)),
+                                     shape=(V, self.max_order))
+        H1, R1 = stats.counts[: self.n], stats.counts[self.n:]
         self.hyp = self._overlaps(H1, max_overlap)
         self.ref = self._overlaps(R1, max_overlap)
-        self.hyp_tot = [np.asarray((h @ self._onehot).todense()) for h in self.hyp]
-        self.ref_tot = [np.asarray((r @ self._onehot).todense()) for r in self.ref]
-        if metric == "bleu":  # token counts of each run, for the brevity penalty
-            self.hyp_len = [t[:, 0] for t in self.hyp_tot]
-            self.ref_len = [t[:, 0] for t in self.ref_tot]
+        self.hyp_tot = _run_sums(stats.totals[: self.n], max_overlap)
+        self.ref_tot = _run_sums(stats.totals[self.n:], max_overlap)
 
     @staticmethod
     def _overlaps(M, max_overlap: int) -> list:
@@ -246,11 +196,11 @@ class NgramMatch:
     def values(self, a: int, b: int, I: np.ndarray, J: np.ndarray) -> np.ndarray:
         P, Q = I - a, J - b
         H, R = self.hyp[a - 1][P], self.ref[b - 1][Q]
-        match = np.asarray((H.minimum(R) @ self._onehot).todense())
+        match = (H.minimum(R) @ self._onehot).toarray()
         ht, rt = self.hyp_tot[a - 1][P], self.ref_tot[b - 1][Q]
         if self.metric == "chrf":
-            return chrf_from_stats(ht, rt, match)
-        return bleu_from_stats(ht, match, self.hyp_len[a - 1][P], self.ref_len[b - 1][Q])
+            return chrf_from_stats(ht, rt, match) / 100
+        return bleu_from_stats(ht, match, ht[:, 0], rt[:, 0]) / 100  # unigrams = tokens
 
     def sentence_vectors(self, dim: int = 256, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Dense hashed tf-idf vectors of each sentence's 3..5-grams, for the coarse search."""
@@ -267,35 +217,10 @@ class NgramMatch:
         return _unit((H @ proj).toarray()), _unit((R @ proj).toarray())
 
 
-def chrf_from_stats(hyp_tot: np.ndarray, ref_tot: np.ndarray, match: np.ndarray, beta: float = 2.0) -> np.ndarray:
-    """sacrebleu's chrF (0..1) from per-order counts, shape (k, orders)."""
-    both = (hyp_tot > 0) & (ref_tot > 0)
-    prec = np.where(both, match / np.maximum(hyp_tot, 1), 0.0)
-    rec = np.where(both, match / np.maximum(ref_tot, 1), 0.0)
-    eff = both.sum(axis=1)
-    p = prec.sum(axis=1) / np.maximum(eff, 1)
-    r = rec.sum(axis=1) / np.maximum(eff, 1)
-    f2 = beta * beta
-    denom = f2 * p + r
-    return np.where(denom > 0, (1 + f2) * p * r / np.where(denom > 0, denom, 1), 0.0)
-
-
-def bleu_from_stats(hyp_tot: np.ndarray, match: np.ndarray, hyp_len: np.ndarray, ref_len: np.ndarray) -> np.ndarray:
-    """Sentence BLEU (0..1) with sacrebleu's 'exp' smoothing and effective order."""
-    k, orders = hyp_tot.shape
-    logp = np.zeros(k)
-    eff = np.zeros(k)
-    smooth = np.ones(k)
-    for n in range(orders):
-        h, mt = hyp_tot[:, n], match[:, n]
-        valid = h > 0
-        zero = valid & (mt == 0)
-        smooth = np.where(zero, smooth * 2, smooth)
-        p = np.where(zero, 1.0 / (smooth * np.maximum(h, 1)), mt / np.maximum(h, 1))
-        logp += np.where(valid, np.log(np.maximum(p, 1e-300)), 0.0)
-        eff += valid
-    bp = np.where(hyp_len < ref_len, np.exp(1 - ref_len / np.maximum(hyp_len, 1)), 1.0)
-    return np.where(eff > 0, bp * np.exp(logp / np.maximum(eff, 1)), 0.0)
+def _run_sums(per_sentence: np.ndarray, max_overlap: int) -> list[np.ndarray]:
+    """Row sums over every run of k = 1..max_overlap consecutive rows."""
+    csum = np.concatenate([np.zeros((1, per_sentence.shape[1]), np.int64), np.cumsum(per_sentence, axis=0)])
+    return [csum[k:] - csum[:-k] if k <= len(per_sentence) else csum[:0] for k in range(1, max_overlap + 1)]
 
 
 # ---------------------------------------------------------------------------
