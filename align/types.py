@@ -9,8 +9,9 @@ a segment in one piece (nearly all) has ``pieces == (span,)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import typing
+from dataclasses import MISSING, Field, dataclass, field, fields
+from typing import Any, TypedDict
 
 Span = tuple[int, int]
 
@@ -21,6 +22,7 @@ EMBED_KINDS = (TWEET, QUOTE)
 
 # Pair labels.
 PARALLEL, PARTIAL = "parallel", "partial"
+LABELS = (PARALLEL, PARTIAL)
 
 
 @dataclass(frozen=True)
@@ -91,124 +93,163 @@ class Unit:
         return self.parts or (self.text,)
 
 
+class SideInfo(TypedDict):
+    """What the page says of a side when it is an embed; all None/[] for body text."""
+
+    platform: str | None  # twitter, instagram
+    author: str | None
+    handle: str | None
+    date: str | None
+    urls: list[str]
+    hashtags: list[str]
+
+
+class DocInfo(TypedDict):
+    """The document's url, date and title, where the input gives them."""
+
+    url: str | None
+    date: str | None
+    title: str | None
+
+
+INFO_KEYS = tuple(SideInfo.__annotations__)
+DOC_KEYS = tuple(DocInfo.__annotations__)
+
+
+def _field(doc: str, default: Any = MISSING, *, factory: Any = MISSING, key: str | None = None,
+           rounded: bool = False, pieces_of: str | None = None) -> Any:
+    """A :class:`Pair` field and how it is written.
+
+    ``doc``: its description (the dataset card's); ``key``: its record key when
+    not its name; ``rounded``: floats to 6 decimals (their last bits vary with
+    the BLAS); ``pieces_of``: the span written as its one piece when it is empty.
+    """
+    meta = {"doc": doc, "key": key, "rounded": rounded, "pieces_of": pieces_of}
+    return field(default=default, default_factory=factory, metadata=meta)
+
+
 @dataclass
 class Pair:
-    id: str
-    doc_id: str
-    src_lang: str
-    tgt_lang: str
-    src: str
-    tgt: str
-    src_span: Span
-    tgt_span: Span
-    score: float
-    label: str
-    method: str
-    src_kind: str = ""
-    tgt_kind: str = ""
-    src_ids: tuple[str, ...] = ()
-    tgt_ids: tuple[str, ...] = ()
-    scores: dict[str, float] = field(default_factory=dict)
-    bleu: float | None = None
-    chrf: float | None = None
-    bleu_signature: str | None = None
-    chrf_signature: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-    # The pieces of a side split in the document (a tweet around its
-    # attribution line); empty: the side is its span.
-    src_spans: tuple[Span, ...] = ()
-    tgt_spans: tuple[Span, ...] = ()
-    # What the page says of each side (embeds: platform, author, handle, date,
-    # urls, hashtags; all None/[] for body text), and of the document (url, date, title).
-    src_info: dict[str, Any] = field(default_factory=dict)
-    tgt_info: dict[str, Any] = field(default_factory=dict)
-    doc_info: dict[str, Any] = field(default_factory=dict)
-    # Parallel pairs whose segments are linked (an en tweet, its ru twin and
-    # the French sentence both translate) share a cluster id; None for partial pairs.
-    cluster: str | None = None
+    """An aligned pair of texts.
+
+    The single definition of the pair record: :meth:`to_record` and
+    :meth:`from_record` (``pairs.jsonl``), the HF export's features and the
+    dataset card's field table all follow these fields, their order, types
+    and descriptions.
+    """
+
+    id: str = _field("pair id, unique within the export")
+    doc_id: str = _field("id of the source document")
+    src_lang: str = _field("language of the source side")
+    tgt_lang: str = _field("language of the target side")
+    src: str = _field("source text")
+    tgt: str = _field("target text")
+    src_span: Span = _field("`[start, end)` character offsets of the source text in its document")
+    tgt_span: Span = _field("`[start, end)` character offsets of the target text in its document")
+    score: float = _field("alignment score used for the decision", rounded=True)
+    label: str = _field(" or ".join(f"`{x}`" for x in LABELS))
+    method: str = _field("aligner that produced the pair")
+    src_kind: str = _field("segment kind of the source side (title, body, tweet, quote, ...)", "")
+    tgt_kind: str = _field("segment kind of the target side", "")
+    src_ids: tuple[str, ...] = _field("ids of the source segments", ())
+    tgt_ids: tuple[str, ...] = _field("ids of the target segments", ())
+    scores: dict[str, float] = _field("JSON object of all component scores (keys vary by method)",
+                                      factory=dict, rounded=True)
+    bleu: float | None = _field("sacrebleu sentence BLEU for the pair; null when not computed", None)
+    chrf: float | None = _field("sacrebleu sentence chrF for the pair; null when not computed", None)
+    bleu_signature: str | None = _field("sacrebleu BLEU signature", None)
+    chrf_signature: str | None = _field("sacrebleu chrF signature", None)
+    src_spans: tuple[Span, ...] = _field(
+        "the pieces of the source side in its document (a tweet split around its attribution line has "
+        "several); the side's text is their cleaned texts joined by a space", (), pieces_of="src_span")
+    tgt_spans: tuple[Span, ...] = _field("the pieces of the target side", (), pieces_of="tgt_span")
+    src_info: SideInfo = _field(
+        "what the page says of the source side when it is an embed: `platform` (twitter, instagram), "
+        "`author`, `handle`, `date`, `urls`, `hashtags` (null / empty for body text)", factory=dict)
+    tgt_info: SideInfo = _field("the same for the target side", factory=dict)
+    doc_info: DocInfo = _field("the document's `url`, `date` and `title`, where the input gives them",
+                               factory=dict, key="doc")
+    cluster: str | None = _field(
+        "parallel pairs whose segments are linked (an en tweet, its ru twin and the French sentence) "
+        "share an id; `align export --nway` writes one row per cluster", None)
+    meta: dict[str, Any] = _field("JSON object of extra per-pair information", factory=dict)
 
     def to_record(self) -> dict[str, Any]:
         """The JSON-ready row written to ``pairs.jsonl``."""
-        rec = {
-            "id": self.id,
-            "doc_id": self.doc_id,
-            "src_lang": self.src_lang,
-            "tgt_lang": self.tgt_lang,
-            "src": self.src,
-            "tgt": self.tgt,
-            "src_span": list(self.src_span),
-            "tgt_span": list(self.tgt_span),
-            "score": round(float(self.score), 6),
-            "label": self.label,
-            "method": self.method,
-            "src_kind": self.src_kind,
-            "tgt_kind": self.tgt_kind,
-            "src_ids": list(self.src_ids),
-            "tgt_ids": list(self.tgt_ids),
-            "scores": {k: round(float(v), 6) for k, v in self.scores.items()},
-            "bleu": self.bleu,
-            "chrf": self.chrf,
-            "bleu_signature": self.bleu_signature,
-            "chrf_signature": self.chrf_signature,
-            "src_spans": [list(x) for x in self.src_spans or (self.src_span,)],
-            "tgt_spans": [list(x) for x in self.tgt_spans or (self.tgt_span,)],
-            "src_info": side_info(self.src_info),
-            "tgt_info": side_info(self.tgt_info),
-            "doc": {k: self.doc_info.get(k) for k in DOC_KEYS},
-            "cluster": self.cluster,
-            "meta": self.meta,
-        }
-        return rec
+        return {record_key(f): _encode(f, getattr(self, f.name), self) for f in fields(self)}
 
     @classmethod
     def from_record(cls, rec: dict[str, Any]) -> "Pair":
-        return cls(
-            id=rec["id"],
-            doc_id=rec["doc_id"],
-            src_lang=rec["src_lang"],
-            tgt_lang=rec["tgt_lang"],
-            src=rec["src"],
-            tgt=rec["tgt"],
-            src_span=tuple(rec["src_span"]),
-            tgt_span=tuple(rec["tgt_span"]),
-            score=float(rec["score"]),
-            label=rec["label"],
-            method=rec["method"],
-            src_kind=rec.get("src_kind", ""),
-            tgt_kind=rec.get("tgt_kind", ""),
-            src_ids=tuple(rec.get("src_ids", ())),
-            tgt_ids=tuple(rec.get("tgt_ids", ())),
-            scores=dict(rec.get("scores", {})),
-            bleu=rec.get("bleu"),
-            chrf=rec.get("chrf"),
-            bleu_signature=rec.get("bleu_signature"),
-            chrf_signature=rec.get("chrf_signature"),
-            meta=dict(rec.get("meta", {})),
-            src_spans=_pieces(rec.get("src_spans"), rec["src_span"]),
-            tgt_spans=_pieces(rec.get("tgt_spans"), rec["tgt_span"]),
-            src_info=side_info(rec.get("src_info")),
-            tgt_info=side_info(rec.get("tgt_info")),
-            doc_info={k: (rec.get("doc") or {}).get(k) for k in DOC_KEYS},
-            cluster=rec.get("cluster"),
-        )
+        """Inverse of :meth:`to_record`; KeyError if a required field is missing."""
+        return cls(**{f.name: _decode(f, rec) for f in fields(cls)})
 
 
-# What a pair says of each side (an embed's attribution, links and hashtags;
-# all empty for body text) and of its document.
-INFO_KEYS = ("platform", "author", "handle", "date", "urls", "hashtags")
-DOC_KEYS = ("url", "date", "title")
+def record_key(f: Field[Any]) -> str:
+    """The name of a :class:`Pair` field in its record."""
+    return f.metadata["key"] or f.name
+
+
+def required(f: Field[Any]) -> bool:
+    return f.default is MISSING and f.default_factory is MISSING
 
 
 def side_info(meta: dict[str, Any] | None) -> dict[str, Any]:
     """The ``INFO_KEYS`` of a segment's meta, lists empty and the rest None where absent."""
     meta = meta or {}
-    return {k: meta.get(k) or ([] if k in ("urls", "hashtags") else None) for k in INFO_KEYS}
+    return {k: meta.get(k) or ([] if k in _LIST_KEYS else None) for k in INFO_KEYS}
+
+
+def doc_fields(info: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``DOC_KEYS`` of a document's info, None where absent."""
+    return {k: (info or {}).get(k) for k in DOC_KEYS}
 
 
 def _pieces(spans: Any, span: Any) -> tuple[Span, ...]:
     """Pieces as stored: () when the side is its one span."""
     out = tuple(tuple(x) for x in spans or ())
     return () if len(out) <= 1 and (not out or out[0] == tuple(span)) else out
+
+
+def _lists(value: Any) -> Any:
+    return [_lists(x) for x in value] if isinstance(value, (tuple, list)) else value
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(x) for x in value) if isinstance(value, (tuple, list)) else value
+
+
+PAIR_TYPES: dict[str, Any] = typing.get_type_hints(Pair)
+_LIST_KEYS = {k for k, t in typing.get_type_hints(SideInfo).items() if typing.get_origin(t) is list}
+# How a record writes and reads each info dict: its keys only, absent ones None or [].
+_INFO = {SideInfo: side_info, DocInfo: doc_fields}
+
+
+def _encode(f: Field[Any], value: Any, pair: Pair) -> Any:
+    hint = PAIR_TYPES[f.name]
+    if f.metadata["pieces_of"]:
+        value = value or (getattr(pair, f.metadata["pieces_of"]),)
+    if hint in _INFO:
+        return _INFO[hint](value)
+    if f.metadata["rounded"]:
+        return {k: round(float(v), 6) for k, v in value.items()} if isinstance(value, dict) else round(float(value), 6)
+    return _lists(value) if typing.get_origin(hint) is tuple else value
+
+
+def _decode(f: Field[Any], rec: dict[str, Any]) -> Any:
+    hint, key = PAIR_TYPES[f.name], record_key(f)
+    if required(f):
+        value = rec[key]
+    else:
+        value = rec.get(key, f.default if f.default_factory is MISSING else f.default_factory())
+    if f.metadata["pieces_of"]:
+        return _pieces(value, rec[f.metadata["pieces_of"]])
+    if hint in _INFO:
+        return _INFO[hint](value)
+    if hint is float:
+        return float(value)
+    if typing.get_origin(hint) is dict:
+        return dict(value)
+    return tuple(_tuples(x) for x in value) if typing.get_origin(hint) is tuple else value
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ def assert_one_line_error(captured, *needles):
         ("mining:\n  k: four\n", "mining.k must be an integer"),
         ("similarity:\n  method: magic\n", "similarity.method must be one of"),
         ("segment: [1, 2]\n", "segment must be a mapping"),
-        ("translation:\n  models:\n    french: x\n", "direction 'french'"),
+        ("translation:\n  models:\n    french: x\n", "language pair 'french'"),
+        ("translation:\n  models:\n    xx-en: x\n", "translation.models.xx-en: unknown language code 'xx'"),
         ("mining: {k: [\n", "invalid YAML"),
     ],
 )

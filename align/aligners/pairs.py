@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..segment.splitter import split_sentences
-from ..types import DOC_KEYS, PARALLEL, PARTIAL, Pair, Unit, side_info
+from ..types import PARALLEL, PARTIAL, Pair, Unit, doc_fields, side_info
 from .mining import Match
 from .restatement import Features
 
@@ -110,7 +110,7 @@ def annotate(pairs: list[Pair], segment_meta: dict[str, dict], doc_info: dict) -
     for p in pairs:
         p.src_info = side_info(segment_meta.get(p.src_ids[0]) if p.src_ids else None)
         p.tgt_info = side_info(segment_meta.get(p.tgt_ids[0]) if p.tgt_ids else None)
-        p.doc_info = {k: doc_info.get(k) for k in DOC_KEYS}
+        p.doc_info = doc_fields(doc_info)
         if p.label == PARALLEL:
             ids = [*p.src_ids, *p.tgt_ids]
             for other in ids[1:]:

@@ -7,12 +7,14 @@ import sys
 
 
 def add_parser(sub) -> None:
+    from ..types import LABELS
+
     p = sub.add_parser("export", help="export pairs.jsonl as a Hugging Face dataset, parquet and JSONL")
     p.add_argument("--pairs", required=True, help="a pairs.jsonl written by `align run`")
     p.add_argument("--output", required=True, help="output directory (replaced atomically)")
     p.add_argument("--config", help="YAML config (export.name, export.license)")
     p.add_argument("--min-score", type=float, default=None, help="keep pairs with at least this score")
-    p.add_argument("--label", choices=["parallel", "partial"], help="keep only pairs with this label")
+    p.add_argument("--label", choices=LABELS, help="keep only pairs with this label")
     p.add_argument("--nway", action="store_true",
                    help="one row per cluster of parallel segments, a column per language (instead of one per pair)")
     p.set_defaults(func=main)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 import yaml
+
+from align.export.schema import SCHEMA, features_for
 
 # Hub size buckets: (upper bound exclusive, label).
 _SIZES = [
@@ -13,35 +16,26 @@ _SIZES = [
     (1_000_000_000, "100M<n<1B"),
 ]
 
-FIELDS: list[tuple[str, str, str]] = [
-    ("id", "string", "pair id, unique within the export"),
-    ("doc_id", "string", "id of the source document"),
-    ("translation", "Translation", "`{src_lang: text, tgt_lang: text}`"),
-    ("label", "string", "`parallel` or `partial`"),
-    ("score", "float64", "alignment score used for the decision"),
-    ("scores", "string", "JSON object of all component scores (keys vary by method)"),
-    ("method", "string", "aligner that produced the pair"),
-    ("src_span", "int64[2]", "`[start, end)` character offsets of the source text in its document"),
-    ("tgt_span", "int64[2]", "`[start, end)` character offsets of the target text in its document"),
-    ("src_kind", "string", "segment kind of the source side (title, body, tweet, quote, ...)"),
-    ("tgt_kind", "string", "segment kind of the target side"),
-    ("src_ids", "list[string]", "ids of the source segments"),
-    ("tgt_ids", "list[string]", "ids of the target segments"),
-    ("bleu", "float64 or null", "sacrebleu sentence BLEU for the pair; null when not computed"),
-    ("chrf", "float64 or null", "sacrebleu sentence chrF for the pair; null when not computed"),
-    ("bleu_signature", "string or null", "sacrebleu BLEU signature"),
-    ("chrf_signature", "string or null", "sacrebleu chrF signature"),
-    ("src_spans", "list[int64[2]]", "the pieces of the source side in its document (a tweet split around its "
-     "attribution line has several); the side's text is their cleaned texts joined by a space"),
-    ("tgt_spans", "list[int64[2]]", "the pieces of the target side"),
-    ("src_info", "struct", "what the page says of the source side when it is an embed: `platform` "
-     "(twitter, instagram), `author`, `handle`, `date`, `urls`, `hashtags` (null / empty for body text)"),
-    ("tgt_info", "struct", "the same for the target side"),
-    ("doc", "struct", "the document's `url`, `date` and `title`, where the input gives them"),
-    ("cluster", "string or null", "parallel pairs whose segments are linked (an en tweet, its ru twin and the "
-     "French sentence) share an id; `align export --nway` writes one row per cluster"),
-    ("meta", "string", "JSON object of extra per-pair information"),
-]
+
+def _type_name(feature: Any) -> str:
+    import datasets
+
+    if isinstance(feature, dict):
+        return "struct"
+    if isinstance(feature, datasets.Translation):
+        return "Translation"
+    inner = getattr(feature, "feature", None)  # a Sequence (List in datasets 4+)
+    if inner is not None:
+        n = getattr(feature, "length", -1)
+        return f"{_type_name(inner)}[{n}]" if n > 0 else f"list[{_type_name(inner)}]"
+    return feature.dtype
+
+
+def fields() -> list[tuple[str, str, str]]:
+    """``(name, type, description)`` rows of the card's field table: the HF columns and their features."""
+    features = features_for("src", "tgt")  # the languages do not change the types
+    return [(name, _type_name(features[name]) + (" or null" if type(None) in typing.get_args(hint) else ""), doc)
+            for name, hint, doc in SCHEMA]
 
 
 def size_category(n: int) -> str:
@@ -102,7 +96,7 @@ def dataset_card(
         *(f"| `{c}` | {n} |" for c, n in configs.items()),
         "", "## Fields", "",
         "| field | type | description |", "|---|---|---|",
-        *(f"| `{f}` | {t} | {d} |" for f, t, d in FIELDS),
+        *(f"| `{f}` | {t} | {d} |" for f, t, d in fields()),
         "", "## How it was produced", "",
         *(_render_extra(description_extra) or ["No production details were recorded."]),
         "", "## How to load", "",

@@ -24,12 +24,14 @@ import json
 import logging
 import re
 import shutil
+import typing
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from align.export.atomic import output_errors
 from align.export.card import dataset_card
+from align.export.schema import JSON_COLUMNS, REQUIRED_COLUMNS, COLUMNS, SCHEMA, config_name, features_for, members
 from align.types import InputError, OutputError, Pair
 
 if TYPE_CHECKING:
@@ -40,61 +42,6 @@ log = logging.getLogger(__name__)
 # Language codes become config names and path components.
 _LANG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
-# Columns in order (``translation`` replaces src/tgt/src_lang/tgt_lang).
-COLUMNS = (
-    "id", "doc_id", "translation", "label", "score", "scores", "method",
-    "src_span", "tgt_span", "src_kind", "tgt_kind", "src_ids", "tgt_ids",
-    "bleu", "chrf", "bleu_signature", "chrf_signature",
-    "src_spans", "tgt_spans", "src_info", "tgt_info", "doc", "cluster", "meta",
-)
-
-
-def info_feature() -> datasets.Features:
-    """A side's page metadata (align.aligners.pairs.INFO_KEYS) as a struct with fixed fields."""
-    import datasets
-
-    s = datasets.Value("string")
-    return {"platform": s, "author": s, "handle": s, "date": s,
-            "urls": datasets.Sequence(s), "hashtags": datasets.Sequence(s)}
-
-
-def config_name(src_lang: str, tgt_lang: str) -> str:
-    return f"{src_lang}-{tgt_lang}"
-
-
-def features_for(src_lang: str, tgt_lang: str) -> datasets.Features:
-    """Explicit schema: empty splits and all-None columns keep stable types."""
-    import datasets
-
-    s, f, i = datasets.Value("string"), datasets.Value("float64"), datasets.Value("int64")
-    return datasets.Features({
-        "id": s,
-        "doc_id": s,
-        "translation": datasets.Translation(languages=[src_lang, tgt_lang]),
-        "label": s,
-        "score": f,
-        "scores": s,  # JSON object as a string
-        "method": s,
-        "src_span": datasets.Sequence(i, length=2),
-        "tgt_span": datasets.Sequence(i, length=2),
-        "src_kind": s,
-        "tgt_kind": s,
-        "src_ids": datasets.Sequence(s),
-        "tgt_ids": datasets.Sequence(s),
-        "bleu": f,
-        "chrf": f,
-        "bleu_signature": s,
-        "chrf_signature": s,
-        "src_spans": datasets.Sequence(datasets.Sequence(i, length=2)),
-        "tgt_spans": datasets.Sequence(datasets.Sequence(i, length=2)),
-        "src_info": info_feature(),
-        "tgt_info": info_feature(),
-        "doc": {"url": s, "date": s, "title": s},
-        "cluster": s,
-        "meta": s,  # JSON object as a string
-    })
-
-
 def _check_langs(src_lang: str, tgt_lang: str) -> None:
     for lang in (src_lang, tgt_lang):
         if not isinstance(lang, str) or not _LANG_RE.fullmatch(lang):
@@ -103,34 +50,17 @@ def _check_langs(src_lang: str, tgt_lang: str) -> None:
         raise OutputError(f"cannot export pairs with the same source and target language ({src_lang!r})")
 
 
+def _cell(hint: Any, value: Any) -> Any:
+    if typing.is_typeddict(hint):  # string members as strings: a document's date may be a number
+        return {k: value[k] if typing.get_origin(t) is list or value[k] is None else str(value[k])
+                for k, t in members(hint).items()}
+    return json.dumps(value, ensure_ascii=False) if typing.get_origin(hint) is dict else value
+
+
 def _row(pair: Pair) -> dict[str, Any]:
     rec = pair.to_record()
-    return {
-        "id": rec["id"],
-        "doc_id": rec["doc_id"],
-        "translation": {rec["src_lang"]: rec["src"], rec["tgt_lang"]: rec["tgt"]},
-        "label": rec["label"],
-        "score": rec["score"],
-        "scores": json.dumps(rec["scores"], ensure_ascii=False),
-        "method": rec["method"],
-        "src_span": rec["src_span"],
-        "tgt_span": rec["tgt_span"],
-        "src_kind": rec["src_kind"],
-        "tgt_kind": rec["tgt_kind"],
-        "src_ids": rec["src_ids"],
-        "tgt_ids": rec["tgt_ids"],
-        "bleu": rec["bleu"],
-        "chrf": rec["chrf"],
-        "bleu_signature": rec["bleu_signature"],
-        "chrf_signature": rec["chrf_signature"],
-        "src_spans": rec["src_spans"],
-        "tgt_spans": rec["tgt_spans"],
-        "src_info": rec["src_info"],
-        "tgt_info": rec["tgt_info"],
-        "doc": {k: None if v is None else str(v) for k, v in rec["doc"].items()},
-        "cluster": rec["cluster"],
-        "meta": json.dumps(rec["meta"], ensure_ascii=False),
-    }
+    return {name: {rec["src_lang"]: rec["src"], rec["tgt_lang"]: rec["tgt"]} if hint is None
+            else _cell(hint, rec[name]) for name, hint, _ in SCHEMA}
 
 
 def _group(pairs: Iterable[Pair]) -> dict[tuple[str, str], list[dict[str, Any]]]:
@@ -171,8 +101,7 @@ def datasetdict_to_pairs(dd: datasets.DatasetDict) -> list[Pair]:
     for split, ds in dd.items():
         trans = ds.features.get("translation")
         langs = getattr(trans, "languages", None)
-        missing = [c for c in ("id", "doc_id", "translation", "label", "score", "method", "src_span", "tgt_span")
-                   if c not in ds.column_names]
+        missing = [c for c in REQUIRED_COLUMNS if c not in ds.column_names]
         if missing or not langs or len(langs) != 2:
             what = f"missing column(s) {', '.join(missing)}" if missing else "'translation' is not a Translation feature"
             raise InputError(f"split {split!r} is not an align export: {what}")
@@ -181,7 +110,7 @@ def datasetdict_to_pairs(dd: datasets.DatasetDict) -> list[Pair]:
             rec = {k: v for k, v in row.items() if k != "translation"}
             rec.update(src_lang=src_lang, tgt_lang=tgt_lang,
                        src=row["translation"][src_lang], tgt=row["translation"][tgt_lang])
-            for k in ("scores", "meta"):
+            for k in JSON_COLUMNS:
                 rec[k] = json.loads(row[k]) if row.get(k) else {}
             pairs.append(Pair.from_record(rec))
     return pairs
@@ -234,6 +163,7 @@ class StreamingExport:
         """Finish every file; return ``{"rows", "configs": {name: rows}, "languages", "files"}``."""
         import datasets
         from datasets.table import MemoryMappedTable
+
 
         groups = dict(sorted(self._groups.items()))
         files: list[str] = ["dataset"]

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from align.export.atomic import atomic_open, output_errors
-from align.types import InputError, Pair
+from align.types import InputError, Pair, record_key, required
 
-REQUIRED_FIELDS = (
-    "doc_id", "src_lang", "tgt_lang", "src", "tgt", "src_span", "tgt_span",
-    "score", "label", "method", "id",
-)
+REQUIRED_FIELDS = tuple(record_key(f) for f in dataclasses.fields(Pair) if required(f))
 
 
 def write_pairs_jsonl(pairs: Iterable[Pair], path: str | os.PathLike[str]) -> int:
@@ -47,14 +46,20 @@ def read_pairs_jsonl(path: str | os.PathLike[str]) -> list[Pair]:
     return pairs
 
 
-def _parse_line(line: str, path: Path, lineno: int) -> Pair:
-    where = f"{path}:{lineno}"
+def json_object(line: str, where: str) -> dict[str, Any]:
+    """One JSONL line that must hold an object; InputError naming ``where`` otherwise."""
     try:
         rec = json.loads(line)
     except json.JSONDecodeError as e:
         raise InputError(f"{where}: invalid JSON: {e.msg} (column {e.colno})") from None
     if not isinstance(rec, dict):
         raise InputError(f"{where}: expected a JSON object, got {type(rec).__name__}")
+    return rec
+
+
+def _parse_line(line: str, path: Path, lineno: int) -> Pair:
+    where = f"{path}:{lineno}"
+    rec = json_object(line, where)
     missing = [k for k in REQUIRED_FIELDS if k not in rec]
     if missing:
         raise InputError(f"{where}: missing required field(s): {', '.join(missing)}")

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO, Any, Union
 
 from align import __version__
+from align.config import OPUS_FORMATS
 from align.export.atomic import atomic_open, output_errors
 from align.types import Bead, InputError, OutputError, Pair
 
@@ -442,7 +443,7 @@ def export_opus(
     src_lang: str,
     tgt_lang: str,
     name: str = "align",
-    formats: Iterable[str] = ("moses", "tmx", "xces"),
+    formats: Iterable[str] = OPUS_FORMATS,
 ) -> dict[str, Any]:
     """Write one aligned document pair in OPUS formats into ``out_dir`` (each file atomically)::
 
@@ -459,9 +460,9 @@ def export_opus(
     if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
         raise OutputError(f"cannot export under the name {name!r}: use letters, digits, '.', '-' or '_'")
     formats = list(formats)
-    unknown = sorted(set(formats) - {"moses", "tmx", "xces"})
+    unknown = sorted(set(formats) - set(OPUS_FORMATS))
     if unknown:
-        raise ValueError(f"unknown OPUS format(s): {', '.join(unknown)} (choose from moses, tmx, xces)")
+        raise ValueError(f"unknown OPUS format(s): {', '.join(unknown)} (choose from {', '.join(OPUS_FORMATS)})")
     out = Path(out_dir)
     segments = bead_segments(src_sents, tgt_sents, beads)  # also checks every index
     stem = f"{name}.{src_lang}-{tgt_lang}"

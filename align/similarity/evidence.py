@@ -19,9 +19,10 @@ from typing import Protocol
 
 import numpy as np
 
+from ..config import MULTILINGUAL
 from ..metrics.bleu import chrf_matrix
 from ..types import Unit
-from .encoders import MULTILINGUAL, Encoder, encode_unique, encoder_languages, encoder_scale
+from .encoders import Encoder, encode_unique, encoder_languages, encoder_scale
 
 
 class Evidence(Protocol):

@@ -23,15 +23,13 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from align.config import COMPUTE_TYPES
 from align.translate.cache import model_cache_key
 from align.cpus import available_cpus
 from align.translate.marian import MarianBackend
 from align.types import ConfigError
 
 log = logging.getLogger(__name__)
-
-# Weight types of a converted model (``quantization``) that are also compute types.
-COMPUTE_TYPES = ("int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float32", "float16", "bfloat16")
 
 
 def default_ct2_dir() -> Path:
