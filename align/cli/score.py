@@ -29,8 +29,11 @@ def _lines(path: str) -> list[str]:
 def main(args) -> int:
     from ..export import atomic_write_text
     from ..metrics.bleu import corpus_scores, sentence_scores
+    from ..segment.langid import check_languages
     from ..types import InputError
 
+    if args.lang is not None:
+        check_languages([args.lang], "--lang")
     hyps, refs = _lines(args.hyp), _lines(args.ref)
     if len(hyps) != len(refs):
         raise InputError(f"{args.hyp} has {len(hyps)} lines but {args.ref} has {len(refs)}")

@@ -23,7 +23,7 @@ def main(args) -> int:
     from ..config import load_config
     from ..export import atomic_write_text
     from ..segment.langid import check_languages
-    from ..translate import build_translator, translator_options
+    from ..translate import build_translator, check_model_direction, translator_options
     from ..types import ConfigError, InputError
 
     check_languages([args.src_lang], "--src-lang")
@@ -32,6 +32,10 @@ def main(args) -> int:
     model = args.model or cfg.models.get(f"{args.src_lang}-{args.tgt_lang}")
     if not model:
         raise ConfigError(f"no model for {args.src_lang}-{args.tgt_lang}: pass --model or set translation.models")
+    # Refused before any input is read or weights load: a model of another
+    # direction would "translate" every line into fluent nonsense.
+    check_model_direction(model, args.src_lang, args.tgt_lang,
+                          "--model" if args.model else f"translation.models.{args.src_lang}-{args.tgt_lang}")
     try:
         raw = sys.stdin.buffer.read() if args.input == "-" else Path(args.input).read_bytes()
         text = raw.decode("utf-8")

@@ -40,6 +40,11 @@ def build_translator(type: str, model: str, src_lang: str | None, tgt_lang: str 
         cls = TRANSLATORS[type]
     except KeyError:
         raise ConfigError(f"unknown translator type '{type}' (known: {', '.join(sorted(TRANSLATORS))})") from None
+    if src_lang and tgt_lang:
+        # Every caller (translate, run, docalign) refuses a model for another direction.
+        from .marian import check_model_direction
+
+        check_model_direction(model, src_lang, tgt_lang, f"translation.models.{src_lang}-{tgt_lang}")
     return cls(model, src_lang, tgt_lang, **options)
 
 

@@ -16,6 +16,7 @@ import json
 import pickle
 import logging
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -71,6 +72,70 @@ def marian_available_locally(model: str) -> bool:
         and _cached_file(model, "source.spm") is not None
         and any(_cached_file(model, w) is not None for w in _WEIGHTS)
     )
+
+
+# Helsinki-NLP names: opus-mt-fr-en, opus-mt-tc-big-fr-en; groups such as
+# "ROMANCE" or "mul" are no single language and leave the side undetermined.
+_OPUS_NAME = re.compile(r"opus-mt-(?:tc-(?:big|base)-)?([A-Za-z]+)-([A-Za-z]+)$")
+
+
+def _iso639_1(code: object) -> str | None:
+    """``code`` as a supported ISO 639-1 code ('fra' -> 'fr'), or None."""
+    from align.segment.langid import supported_languages
+
+    if not isinstance(code, str):
+        return None
+    code = code.strip().lower()
+    if code in supported_languages():
+        return code
+    if len(code) == 3:
+        from lingua import IsoCode639_3, Language
+
+        try:
+            return Language.from_iso_code_639_3(IsoCode639_3.from_str(code)).iso_code_639_1.name.lower()
+        except ValueError:
+            return None
+    return None
+
+
+def _read_json(path: str | Path | None) -> dict:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8")) if path else {}
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def model_direction(model: str) -> tuple[str | None, str | None]:
+    """(source, target) ISO 639-1 codes of a MarianMT model, None for a side nothing local tells.
+
+    Looks at tokenizer_config.json (source_lang/target_lang), then the name in
+    config.json, then the model's own name (``opus-mt-SRC-TGT``); never the network.
+    """
+    path = Path(model).expanduser()
+    if path.is_dir():
+        files = {name: path / name for name in ("tokenizer_config.json", "config.json")}
+    elif _looks_like_path(model):
+        files = {}
+    else:
+        files = {name: _cached_file(model, name) for name in ("tokenizer_config.json", "config.json")}
+    tok = _read_json(files.get("tokenizer_config.json"))
+    candidates = [(tok.get("source_lang"), tok.get("target_lang"))]
+    for name in (_read_json(files.get("config.json")).get("_name_or_path"), str(model)):
+        m = _OPUS_NAME.search(str(name or "").rstrip("/\\"))
+        if m:
+            candidates.append(m.groups())
+    src = next((c for c in (_iso639_1(a) for a, _ in candidates) if c), None)
+    tgt = next((c for c in (_iso639_1(b) for _, b in candidates) if c), None)
+    return src, tgt
+
+
+def check_model_direction(model: str, src_lang: str, tgt_lang: str, what: str = "model") -> None:
+    """ConfigError if ``model`` is known to translate another direction than ``src_lang``-``tgt_lang``."""
+    src, tgt = model_direction(model)
+    if (src and src != src_lang) or (tgt and tgt != tgt_lang):
+        raise ConfigError(f"{what} '{model}' translates {src or '?'}-{tgt or '?'}, not {src_lang}-{tgt_lang}: "
+                          f"use a model for {src_lang}-{tgt_lang}")
 
 
 def _one_line(exc: BaseException, limit: int = 300) -> str:
