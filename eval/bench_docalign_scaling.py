@@ -105,8 +105,9 @@ def make_document(n: int, seed: int, pool: list[tuple[str, str]]):
 
 def worker(args) -> dict:
     from align.config import Config
-    from align.docalign import DocAligner, PairSpec, load_pair, write_outputs
+    from align.docalign import DocAligner, PairSpec, load_pair, to_record
     from align.export import atomic_dir
+    from align.output import CorpusOutput, OutputOptions
     from align.metrics.alignment import score
 
     t_start = time.perf_counter()
@@ -133,13 +134,13 @@ def worker(args) -> dict:
     rate = len(sample) / (time.perf_counter() - t0)
 
     t0 = time.perf_counter()
-    s_side, t_side, _ = load_pair(PairSpec("bench", tmp / "src.txt", tmp / "tgt.txt"), cfg, presplit=True)
+    s_side, t_side, _ = load_pair(PairSpec.from_files("bench", tmp / "src.txt", tmp / "tgt.txt"), cfg, presplit=True)
     t_read = time.perf_counter() - t0
     result = aligner.align("bench", s_side, t_side)
     t0 = time.perf_counter()
     out = Path(args.keep) / f"n{args.worker}" if args.keep else tmp / "out"
     with atomic_dir(out) as od:
-        write_outputs([result], od, cfg, single=True, inputs={})
+        CorpusOutput(od, OutputOptions(single=True, hf=False)).write([to_record(result)], lambda rec, pairs: None)
     t_write = time.perf_counter() - t0
     s = score(gold, result.line_beads())
     tm = result.timings

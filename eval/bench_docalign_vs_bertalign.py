@@ -55,7 +55,7 @@ BOOK = ROOT.parent / "shared/data/opus_books_dev/train_EN-FR-Verne_Jules-Voyage_
 
 def run_docalign(aligner: DocAligner, cfg, src: Path, tgt: Path, gold) -> dict:
     t0 = time.perf_counter()
-    s, t, mt = load_pair(PairSpec("bench", src, tgt, None), cfg, presplit=True)
+    s, t, mt = load_pair(PairSpec.from_files("bench", src, tgt), cfg, presplit=True)
     result = aligner.align("bench", s, t, mt)
     total = time.perf_counter() - t0
     sc = score(gold, result.line_beads())

@@ -82,7 +82,7 @@ def run_one(name: str, data: Path, config: str, cache: bool) -> dict:
         encoder = aligner.encoder(aligner.encoder_name(src_lang, tgt_lang))
         encoder.encode(["Warm-up."])
     load_s = time.perf_counter() - t0
-    spec = PairSpec(name, data / src_f, data / tgt_f, data / mt_f if mt_f else None)
+    spec = PairSpec.from_files(name, data / src_f, data / tgt_f, data / mt_f if mt_f else None)
     t0 = time.perf_counter()
     src, tgt, mt = load_pair(spec, cfg, presplit=True)
     result = aligner.align(name, src, tgt, mt)

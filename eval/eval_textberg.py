@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             if memo is None:
                 memo = MemoEncoder(aligner.encoder())
             aligner._encoders["usem3"] = memo
-        spec = PairSpec("dev", data / "dev.de", data / "dev.fr", data / mt_file if mt_file else None)
+        spec = PairSpec.from_files("dev", data / "dev.de", data / "dev.fr", data / mt_file if mt_file else None)
         t0 = time.perf_counter()
         src, tgt, mt = load_pair(spec, cfg, presplit=True)
         enc_before = memo.seconds if memo else 0.0

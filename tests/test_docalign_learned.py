@@ -94,7 +94,7 @@ def test_sure_anchors_avoid_the_merges():
 
 
 def test_encode_mode_embeds_runs_only_where_in_doubt(monkeypatch):
-    monkeypatch.setattr("align.docalign.MIN_ANCHORED", 20)  # documents this short are otherwise embedded whole
+    monkeypatch.setattr("align.docalign.aligning.MIN_ANCHORED", 20)  # documents this short are otherwise embedded whole
     src, tgt = _doc_with_merges()
     every, sure = CountingEncoder(), CountingEncoder()
     beads_all, _ = _align(src, tgt, every, overlap="encode-all")

@@ -240,7 +240,7 @@ def test_docalign_pair_ids_cannot_escape_the_output_dir(tmp_path):
     (work / "x.fr").write_text("Le chat était assis sur le tapis.\nIl était content.\n", encoding="utf-8")
     ids = ["../../../escaped", str(tmp_path / "absolute"), "..", ".hidden", "a/b"]
     (work / "pairs.jsonl").write_text("".join(
-        f'{{"id": {json.dumps(i)}, "src": "x.en", "tgt": "x.fr"}}\n' for i in ids), encoding="utf-8")
+        f'{{"id": {json.dumps(i)}, "src_path": "x.en", "tgt_path": "x.fr"}}\n' for i in ids), encoding="utf-8")
     before = {p for p in tmp_path.rglob("*")}
     main(["-q", "docalign", "--pairs", str(work / "pairs.jsonl"), "--src-lang", "en", "--tgt-lang", "fr",
           "--output", str(work / "out")])

@@ -22,6 +22,8 @@ def add_parser(sub) -> None:
 
 
 def main(args) -> int:
+    from pathlib import Path
+
     from ..config import load_config
     from ..runner import run_corpus
     from ..workers import default_workers
@@ -37,7 +39,8 @@ def main(args) -> int:
         cfg.segment.languages = config_from_dict({"segment": {"languages": codes}}, source="--languages").segment.languages
     # The default is decided here, not in run_corpus (whose default stays one
     # process for library callers): see default_workers for the reasons.
-    workers = default_workers(cfg, args.input) if args.workers is None else args.workers
+    single = Path(args.input).is_file() and Path(args.input).suffix.lower() == ".txt"
+    workers = default_workers(cfg, single) if args.workers is None else args.workers
     try:
         summary = run_corpus(cfg, args.input, args.output, resume=not args.no_resume,
                              progress=not args.quiet, workers=workers)

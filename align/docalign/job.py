@@ -1,0 +1,178 @@
+"""``align docalign`` as a job of the corpus engine: document pairs in, aligned records out.
+
+One pair (``--src``/``--tgt``) or many (a folder, JSONL or TSV list, see
+:mod:`align.docalign.reading`) stream through :class:`DocPairProcessor`,
+which reads, splits and aligns a pair, in this process or in worker
+processes. The engine (:mod:`align.engine`) does the work log, resume and
+workers; the output stage (:mod:`align.output`) writes the beads,
+sentences, pairs, HF dataset and OPUS files. A pair of a list that cannot be
+read is skipped with a warning and counted (one given pair fails the run).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..cpus import available_cpus
+from ..engine import run_job
+from ..output import OutputOptions
+from ..types import ConfigError, InputError, Pair
+from .aligning import DocAligner, to_record
+from .reading import PairSpec, load_pair, read_pairs
+
+log = logging.getLogger(__name__)
+
+
+class DocPairProcessor:
+    """A document pair's work-log record: read, split, align (or why it was skipped)."""
+
+    def __init__(self, cfg: Config, *, presplit: bool, single: bool, progress: bool = False):
+        self.cfg = cfg
+        self.presplit = presplit
+        self.single = single
+        self.aligner = DocAligner(cfg, progress=progress)
+
+    def warm_up(self) -> None:
+        """Load the default encoder now: forked workers inherit it, and model errors come first."""
+        if "embeddings" in self.cfg.docalign.evidence and self.cfg.docalign.aligner != "gale-church":
+            d = self.cfg.docalign
+            if d.src_lang and d.tgt_lang:
+                self.aligner.encoder(self.aligner.encoder_name(d.src_lang, d.tgt_lang))
+            else:
+                self.aligner.encoder()
+
+    def __call__(self, spec: PairSpec) -> dict[str, Any]:
+        try:
+            src, tgt, mt = load_pair(spec, self.cfg, presplit=self.presplit)
+        except InputError as e:
+            if self.single:
+                raise
+            log.warning("skipping document pair %s: %s", spec.doc_id, e)
+            return {"doc_id": spec.doc_id, "skipped": str(e)}
+        return to_record(self.aligner.align(spec.doc_id, src, tgt, mt))
+
+
+class DocAlignJob:
+    """Align every document pair of ``specs`` (one pair: ``single``)."""
+
+    unit = "pair"
+
+    def __init__(self, cfg: Config, pairs: PairSpec | Path, *, presplit: bool, progress: bool, workers: int):
+        self.cfg = cfg
+        self.pairs = pairs
+        self.single = isinstance(pairs, PairSpec)
+        self.presplit = presplit
+        self.skipped_entries: list[str] = []
+        self.factory = functools.partial(DocPairProcessor, presplit=presplit, single=self.single,
+                                         progress=progress and workers == 1)
+
+    def items(self) -> Iterator[PairSpec]:
+        if self.single:
+            yield self.pairs
+            return
+        d = self.cfg.docalign
+        read = 0
+        for entry in read_pairs(self.pairs, src_lang=d.src_lang, tgt_lang=d.tgt_lang):
+            if isinstance(entry, InputError):
+                log.warning("skipping: %s", entry)
+                self.skipped_entries.append(str(entry))
+                continue
+            read += 1
+            yield entry
+        if not read:
+            raise InputError(f"{self.pairs}: no document pairs"
+                             + (f" ({len(self.skipped_entries)} skipped; first: {self.skipped_entries[0]})"
+                                if self.skipped_entries else ""))
+
+    @staticmethod
+    def item_id(spec: PairSpec) -> str:
+        return spec.doc_id
+
+    def fingerprint_paths(self) -> list[Path]:
+        if self.single:
+            sources = [self.pairs.src, self.pairs.tgt, self.pairs.src_translation]
+            return [s.path for s in sources if s is not None and s.path is not None]
+        return [Path(self.pairs)]
+
+    def totals(self, processor: DocPairProcessor) -> _DocTotals:
+        return _DocTotals(self)
+
+    def output_options(self) -> OutputOptions:
+        e, exports = self.cfg.export, self.cfg.docalign.exports
+        return OutputOptions(single=self.single, hf="hf" in exports, opus=tuple(exports),
+                             dataset_name=e.name, license=e.license)
+
+    @staticmethod
+    def card_info(summary: dict[str, Any]) -> dict[str, Any]:
+        return {"method": "docalign", "evidence": summary["evidence"]}
+
+
+class _DocTotals:
+    def __init__(self, job: DocAlignJob):
+        self.job = job
+        self.docs: list[dict[str, Any]] = []
+        self.skipped: list[dict[str, str]] = []
+        self.pairs = 0
+        self.beads = 0
+        self.evidence: set[str] = set()
+        self.bead_kinds: Counter[str] = Counter()
+
+    def add(self, rec: dict[str, Any], pairs: list[Pair]) -> None:
+        if "skipped" in rec:
+            self.skipped.append({"doc_id": rec["doc_id"], "error": rec["skipped"]})
+            return
+        info = rec["info"]
+        if "opus" in rec:
+            info["opus"] = rec["opus"]
+        self.docs.append(info)
+        self.pairs += len(pairs)
+        self.beads += info["beads"]
+        self.evidence.update(info["evidence"])
+        self.bead_kinds.update(info["bead_kinds"])
+
+    def summary(self, resumed: int) -> dict[str, Any]:
+        job = self.job
+        if job.single:
+            s = job.pairs
+            inputs: dict[str, Any] = {"src": str(s.src), "tgt": str(s.tgt),
+                                      "src_translation": str(s.src_translation) if s.src_translation else None}
+        else:
+            inputs = {"pairs": str(job.pairs)}
+        inputs["presplit"] = job.presplit
+        return {
+            "verb": "docalign",
+            "documents": len(self.docs),
+            "documents_resumed": resumed,
+            # Pairs of a list that could not be read (each warned about): bad
+            # list entries and pairs whose files failed to read or split.
+            "documents_skipped": len(job.skipped_entries) + len(self.skipped),
+            "skipped": [{"error": e} for e in job.skipped_entries] + self.skipped,
+            "pairs": self.pairs,
+            "beads": self.beads,
+            "bead_kinds": dict(sorted(self.bead_kinds.items())),
+            "evidence": sorted(self.evidence),
+            "inputs": inputs,
+            "docs": self.docs,
+            "config": job.cfg.to_dict()["docalign"],
+        }
+
+
+def align_documents(cfg: Config, pairs: PairSpec | str | Path, output_dir: str | Path, *, presplit: bool = False,
+                    resume: bool = True, progress: bool = True, workers: int = 1) -> dict[str, Any]:
+    """Align one document pair (a :class:`PairSpec`) or many (a folder, JSONL or TSV list) into ``output_dir``.
+
+    ``workers``: processes aligning pairs (0 = one per CPU); one pair is
+    always aligned in this process. Returns the summary (also summary.json).
+    """
+    if workers < 0:
+        raise ConfigError(f"workers must be 0 (one per CPU) or more, not {workers}")
+    single = isinstance(pairs, PairSpec)
+    workers = 1 if single else workers or available_cpus()
+    job = DocAlignJob(cfg, pairs if single else Path(pairs), presplit=presplit, progress=progress, workers=workers)
+    return run_job(job, output_dir, resume=resume, progress=progress, workers=workers)
