@@ -152,8 +152,12 @@ class StageTimer:
         self.wrap(P, "score_pairs", "scoring (BLEU, chrF)")
         self.wrap(P, "mine", "mining")
         self.wrap(P, "make_pairs", "mining")
-        self.wrap(R, "write_pairs_jsonl", "export")
-        self.wrap(R.StreamingExport, "close", "export")
+        try:  # the output stage both verbs share; older trees (bench_before_after) wrote from the runner
+            import align.output as O
+        except ImportError:
+            O = R
+        self.wrap(O, "write_pairs_jsonl", "export")
+        self.wrap(O.StreamingExport, "close", "export")
         return self
 
     def __exit__(self, *exc):
