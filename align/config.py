@@ -200,6 +200,34 @@ class DocAlignConfig:
 
 
 @dataclass
+class EngineConfig:
+    """Where a corpus run executes (``align run``; ``align docalign`` over many pairs).
+
+    Outputs do not depend on it (to float noise: see :mod:`align.engine`), so
+    it is left out of the fingerprints that decide what a resumed run reuses.
+    """
+
+    # local: this machine's processes (--workers). ray: a Ray Data pipeline on
+    # a local Ray or a cluster (pip install 'align[ray]'; align.ray_engine).
+    name: Literal["local", "ray"] = "local"
+    # ray: the cluster to join (host:port, ray://host:port or auto); null:
+    # RAY_ADDRESS if set, else a local Ray on loopback with this process's CPUs.
+    ray_address: str | None = None
+    # ray: actors in the pool, each with its own loaded models; 0: one per
+    # cpus_per_actor CPUs of the cluster.
+    actors: int = 0
+    cpus_per_actor: int = 1
+    # ray: items per batch handed to an actor.
+    batch_size: int = 4
+    # ray: a folder of .txt documents (or of NAME.SRC/NAME.TGT pairs) is cut
+    # into shards of this many documents; .jsonl/.parquet/list files are a shard each.
+    files_per_shard: int = 1000
+    # ray: also merge the shards into the local engine's single-file outputs
+    # (pairs.jsonl, dataset/, data/*/train.parquet, ...), for small corpora.
+    merge: bool = False
+
+
+@dataclass
 class Config:
     segment: SegmentConfig = field(default_factory=SegmentConfig)
     mining: MiningConfig = field(default_factory=MiningConfig)
@@ -207,6 +235,7 @@ class Config:
     translation: TranslationConfig = field(default_factory=TranslationConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     docalign: DocAlignConfig = field(default_factory=DocAlignConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -280,6 +309,10 @@ def _check_values(cfg: Config, source: str) -> None:
         need(key in SIGNALS, f"docalign.weights: unknown signal '{key}'")
         need(w >= 0, f"docalign.weights.{key} must be non-negative")
     need(bool(d.marker.strip()), "docalign.marker must not be blank")
+    e = cfg.engine
+    need(e.actors >= 0, "engine.actors must be 0 (one per CPU) or more")
+    need(min(e.cpus_per_actor, e.batch_size, e.files_per_shard) >= 1,
+         "engine.cpus_per_actor, batch_size and files_per_shard must be at least 1")
     for name in ("src_lang", "tgt_lang"):
         code = getattr(d, name)
         if code is not None:

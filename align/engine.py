@@ -83,12 +83,19 @@ class Job(Protocol):
     def card_info(self, summary: dict[str, Any]) -> dict[str, Any]: ...
 
 
+def config_stamp(cfg: Config) -> str:
+    """The config as far as it decides the records: the engine section does not."""
+    settings = cfg.to_dict()
+    settings.pop("engine", None)
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+
+
 def fingerprint(cfg: Config, paths: Iterable[Path]) -> str:
     """Records in a work log are reusable only for the same config and input files.
 
     A folder stands for its files (name, size, modification time).
     """
-    stamp: list[Any] = [cfg.to_dict()]
+    stamp: list[Any] = [config_stamp(cfg)]
     for path in paths:
         entries = sorted(path.iterdir()) if path.is_dir() else [path]
         for entry in entries:

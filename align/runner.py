@@ -20,11 +20,15 @@ from typing import Any
 from .config import Config
 from .cpus import available_cpus
 from .engine import run_job
-from .ingest.readers import ReadStats, read_documents
+from .ingest.readers import ReadStats, read_documents, read_file_items, read_txt_items
 from .output import OutputOptions
 from .pipeline import Pipeline
 from .score import corpus_summary
-from .types import ConfigError, Document, Pair
+from .shards import Shard, chunks, expand, is_pattern, read_shard, safe_name, shard_name, unique
+from .types import ConfigError, Document, InputError, Pair
+
+# Files that hold many documents: each is a shard of a corpus.
+_MANY = (".jsonl", ".ndjson", ".parquet")
 
 log = logging.getLogger(__name__)
 
@@ -52,17 +56,45 @@ class MiningJob:
         self.cfg = cfg
         self.input_path = input_path
         self.single = input_path.is_file() and input_path.suffix.lower() == ".txt"
+        # A glob, or a folder of .jsonl/.parquet files: read shard after shard.
+        self.sharded = is_pattern(input_path) or (
+            input_path.is_dir() and any(f.suffix.lower() in _MANY for f in input_path.rglob("*")))
         self.read = ReadStats()
 
     def items(self) -> Iterator[Document]:
+        if self.sharded:
+            return (doc for shard in self.shards() for doc in read_shard(shard, self.read_shard, self.read))
         return read_documents(self.input_path, max_chars=self.cfg.segment.max_doc_chars,
                               on_error="raise" if self.single else "skip", stats=self.read)
+
+    def shards(self) -> list[Shard]:
+        """The input's shards, in input order: each .jsonl/.parquet file; .txt documents by files_per_shard."""
+        p = self.input_path
+        if not is_pattern(p) and p.is_file():
+            return [Shard(safe_name(p.stem), "txt" if p.suffix.lower() == ".txt" else "file", (str(p),))]
+        root, files = expand(p, (*_MANY, ".txt"))
+        many = [Shard(shard_name(root, f), "file", (str(f),)) for f in files if f.suffix.lower() in _MANY]
+        # A folder's documents are its own .txt files (not those of subfolders), as for the local engine.
+        txt = [str(f) for f in files if f.suffix.lower() == ".txt" and (is_pattern(p) or f.parent == p)]
+        shards = unique(many + [Shard(name, "txt", tuple(chunk))
+                                for name, chunk in chunks(txt, self.cfg.engine.files_per_shard)])
+        if not shards:
+            raise InputError(f"{p} has no .txt, .jsonl or .parquet files")
+        return shards
+
+    def read_shard(self, shard: Shard) -> Iterator[Document | InputError]:
+        max_chars = self.cfg.segment.max_doc_chars
+        if shard.kind == "txt":
+            return read_txt_items([Path(f) for f in shard.paths], max_chars)
+        return read_file_items(Path(shard.paths[0]), max_chars)
 
     @staticmethod
     def item_id(doc: Document) -> str:
         return doc.id
 
     def fingerprint_paths(self) -> list[Path]:
+        if self.sharded:
+            return [Path(f) for shard in self.shards() for f in shard.paths]
         return [self.input_path]
 
     def totals(self, processor: MiningProcessor) -> _Totals:
@@ -94,6 +126,10 @@ def run_corpus(cfg: Config, input_path: str | Path, output_dir: str | Path, *,
     if workers < 0:
         raise ConfigError(f"workers must be 0 (one per CPU) or more, not {workers}")
     job = MiningJob(cfg, Path(input_path))
+    if cfg.engine.name == "ray":
+        from .ray_engine import run_job_ray
+
+        return run_job_ray(job, output_dir, resume=resume, progress=progress)
     workers = 1 if job.single else workers or available_cpus()
     return run_job(job, output_dir, resume=resume, progress=progress, workers=workers)
 
@@ -154,6 +190,8 @@ def _summary(cfg: Config, t: _Totals, resumed: int) -> dict:
         "documents_resumed": resumed,
         # Unreadable documents of a corpus, each warned about and skipped.
         "documents_skipped": t.read.skipped,
+        # Shards of a sharded input that could not be read at all ("NAME: why").
+        "shards_failed": t.read.failed_shards,
         "documents_with_embeds": t.with_embeds,
         "embeds": t.embeds,
         "sentences": t.sentences,

@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import sys
 
+from .run import add_engine_arguments, apply_engine_arguments
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("docalign", help="align the sentences of parallel documents (translation and original)")
@@ -35,6 +37,7 @@ def add_parser(sub) -> None:
     p.add_argument("--workers", type=int, metavar="N",
                    help="processes aligning document pairs; 0 = one per CPU. Default: one per CPU as memory "
                         "allows (~1 GiB each); 1 for one pair or with MT models")
+    add_engine_arguments(p)
     p.set_defaults(func=main)
 
 
@@ -50,6 +53,7 @@ def main(args) -> int:
     if args.workers is not None and args.workers < 0:
         raise ConfigError(f"--workers must be 0 (one per CPU) or more, not {args.workers}")
     cfg = load_config(args.config)
+    apply_engine_arguments(cfg, args)
     if args.src_lang:
         check_languages([args.src_lang], "--src-lang")
         cfg.docalign.src_lang = args.src_lang

@@ -9,7 +9,8 @@ import sys
 def add_parser(sub) -> None:
     p = sub.add_parser("run", help="mine scored parallel segments from multilingual articles")
     p.add_argument("--config", help="YAML config (default: built-in offline default)")
-    p.add_argument("--input", required=True, help="a .txt article, a folder of them, a .jsonl or a .parquet file")
+    p.add_argument("--input", required=True, help="a .txt article, a folder of them, a .jsonl or a .parquet file, or a folder "
+                   "or glob ('news/*.jsonl') of many such shards")
     p.add_argument("--output", required=True, help="output directory (replaced atomically)")
     p.add_argument("--languages", metavar="CODES",
                    help="comma-separated ISO 639-1 codes that language ID may answer (default: segment.languages, "
@@ -18,7 +19,36 @@ def add_parser(sub) -> None:
     p.add_argument("--workers", type=int, metavar="N",
                    help="processes mining documents; 0 = one per CPU. Default: one per CPU as memory allows "
                         "(~1 GiB each); 1 for a single .txt article or with MT models. Outputs are the same for any N")
+    add_engine_arguments(p)
     p.set_defaults(func=main)
+
+
+def add_engine_arguments(p) -> None:
+    """--engine and its Ray settings, shared by ``run`` and ``docalign`` (they override the config's engine section)."""
+    g = p.add_argument_group("engine", "where a corpus runs (default: engine section of the config, else local)")
+    g.add_argument("--engine", choices=("local", "ray"),
+                   help="local: this machine's processes (--workers); ray: a Ray Data pipeline on a local Ray "
+                        "or a cluster (pip install -e '.[ray]')")
+    g.add_argument("--ray-address", metavar="HOST:PORT",
+                   help="the Ray cluster to join (default: RAY_ADDRESS, else a local Ray on loopback)")
+    g.add_argument("--actors", type=int, metavar="N", help="Ray actors, each with its models loaded once "
+                   "(default: one per CPU of the cluster)")
+    g.add_argument("--merge", action="store_true", help="Ray: also merge the shards into the single-file "
+                   "outputs of the local engine (pairs.jsonl, dataset/, ...): for small corpora")
+
+
+def apply_engine_arguments(cfg, args) -> None:
+    from ..config import config_from_dict
+
+    e = cfg.engine
+    raw = {"name": args.engine or e.name, "ray_address": args.ray_address or e.ray_address,
+           "actors": e.actors if args.actors is None else args.actors, "merge": args.merge or e.merge}
+    checked = config_from_dict({"engine": raw}, source="command line").engine
+    e.name, e.ray_address, e.actors, e.merge = checked.name, checked.ray_address, checked.actors, checked.merge
+    if e.name == "local" and (args.ray_address or args.actors is not None or args.merge):
+        from ..types import ConfigError
+
+        raise ConfigError("--ray-address, --actors and --merge are for --engine ray")
 
 
 def main(args) -> int:
@@ -32,6 +62,7 @@ def main(args) -> int:
     if args.workers is not None and args.workers < 0:
         raise ConfigError(f"--workers must be 0 (one per CPU) or more, not {args.workers}")
     cfg = load_config(args.config)
+    apply_engine_arguments(cfg, args)
     if args.languages is not None:
         from ..config import config_from_dict
 

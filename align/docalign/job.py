@@ -21,10 +21,14 @@ from typing import Any
 from ..config import Config
 from ..cpus import available_cpus
 from ..engine import run_job
+from ..ingest.readers import ReadStats
 from ..output import OutputOptions
+from ..shards import Shard, chunks, expand, is_pattern, read_shard, shard_name, unique
 from ..types import ConfigError, InputError, Pair
 from .aligning import DocAligner, to_record
-from .reading import PairSpec, load_pair, read_pairs
+from .reading import PairSpec, folder_pairs, folder_stems, load_pair, read_pairs
+
+_LISTS = (".jsonl", ".ndjson", ".tsv", ".txt")
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +72,7 @@ class DocAlignJob:
         self.pairs = pairs
         self.single = isinstance(pairs, PairSpec)
         self.presplit = presplit
-        self.skipped_entries: list[str] = []
+        self.read = ReadStats()  # pairs read, and entries that could not be (bad list lines, missing partners)
         self.factory = functools.partial(DocPairProcessor, presplit=presplit, single=self.single,
                                          progress=progress and workers == 1)
 
@@ -76,19 +80,49 @@ class DocAlignJob:
         if self.single:
             yield self.pairs
             return
-        d = self.cfg.docalign
-        read = 0
-        for entry in read_pairs(self.pairs, src_lang=d.src_lang, tgt_lang=d.tgt_lang):
-            if isinstance(entry, InputError):
-                log.warning("skipping: %s", entry)
-                self.skipped_entries.append(str(entry))
-                continue
-            read += 1
-            yield entry
-        if not read:
+        if is_pattern(self.pairs):  # many list files
+            yield from (spec for shard in self.shards()
+                        for spec in read_shard(shard, self.read_shard, self.read, "document pair"))
+        else:  # a problem with the folder or list itself fails the run
+            d = self.cfg.docalign
+            for entry in read_pairs(self.pairs, src_lang=d.src_lang, tgt_lang=d.tgt_lang):
+                if isinstance(entry, InputError):
+                    log.warning("skipping: %s", entry)
+                    self.read.skipped += 1
+                    self.read.errors.append(str(entry))
+                    continue
+                self.read.read += 1
+                yield entry
+        if not self.read.read:
             raise InputError(f"{self.pairs}: no document pairs"
-                             + (f" ({len(self.skipped_entries)} skipped; first: {self.skipped_entries[0]})"
-                                if self.skipped_entries else ""))
+                             + (f" ({len(self.read.errors)} skipped; first: {self.read.errors[0]})"
+                                if self.read.errors else ""))
+
+    def shards(self) -> list[Shard]:
+        """A pair list is a shard; a folder's pairs are cut into shards of files_per_shard."""
+        if self.single:
+            raise ConfigError("one document pair runs on the local engine: give --input for a corpus of pairs")
+        p, d = self.pairs, self.cfg.docalign
+        if not is_pattern(p) and p.is_dir():
+            if not (d.src_lang and d.tgt_lang):
+                raise ConfigError(f"{p} is a folder of NAME.SRC/NAME.TGT files: give --src-lang and --tgt-lang "
+                                  "(the file extensions)")
+            stems = folder_stems(p, d.src_lang, d.tgt_lang)
+            return [Shard(name, "pairs", tuple(str(f) for stem in chunk for lang in (d.src_lang, d.tgt_lang)
+                                               if (f := p / f"{stem}.{lang}").is_file()),
+                          tuple(chunk), str(p))
+                    for name, chunk in chunks(stems, self.cfg.engine.files_per_shard)]
+        root, files = expand(p, _LISTS)
+        if not files:
+            raise InputError(f"{p} has no pair lists (.jsonl or .tsv)")
+        return unique([Shard(shard_name(root, f), "list", (str(f),)) for f in files])
+
+    def read_shard(self, shard: Shard) -> Iterator[PairSpec | InputError]:
+        if shard.kind == "pairs":
+            d = self.cfg.docalign
+            return folder_pairs(Path(shard.source), d.src_lang, d.tgt_lang, list(shard.items))
+        d = self.cfg.docalign
+        return read_pairs(shard.paths[0], src_lang=d.src_lang, tgt_lang=d.tgt_lang)
 
     @staticmethod
     def item_id(spec: PairSpec) -> str:
@@ -98,6 +132,8 @@ class DocAlignJob:
         if self.single:
             sources = [self.pairs.src, self.pairs.tgt, self.pairs.src_translation]
             return [s.path for s in sources if s is not None and s.path is not None]
+        if is_pattern(self.pairs):
+            return [Path(f) for shard in self.shards() for f in shard.paths]
         return [Path(self.pairs)]
 
     def totals(self, processor: DocPairProcessor) -> _DocTotals:
@@ -151,8 +187,9 @@ class _DocTotals:
             "documents_resumed": resumed,
             # Pairs of a list that could not be read (each warned about): bad
             # list entries and pairs whose files failed to read or split.
-            "documents_skipped": len(job.skipped_entries) + len(self.skipped),
-            "skipped": [{"error": e} for e in job.skipped_entries] + self.skipped,
+            "documents_skipped": len(job.read.errors) + len(self.skipped),
+            "skipped": [{"error": e} for e in job.read.errors] + self.skipped,
+            "shards_failed": job.read.failed_shards,
             "pairs": self.pairs,
             "beads": self.beads,
             "bead_kinds": dict(sorted(self.bead_kinds.items())),
@@ -174,5 +211,11 @@ def align_documents(cfg: Config, pairs: PairSpec | str | Path, output_dir: str |
         raise ConfigError(f"workers must be 0 (one per CPU) or more, not {workers}")
     single = isinstance(pairs, PairSpec)
     workers = 1 if single else workers or available_cpus()
-    job = DocAlignJob(cfg, pairs if single else Path(pairs), presplit=presplit, progress=progress, workers=workers)
+    # Actors of the Ray engine draw no bars of their own (their stderr is not the user's).
+    job = DocAlignJob(cfg, pairs if single else Path(pairs), presplit=presplit,
+                      progress=progress and cfg.engine.name == "local", workers=workers)
+    if cfg.engine.name == "ray":
+        from ..ray_engine import run_job_ray
+
+        return run_job_ray(job, output_dir, resume=resume, progress=progress)
     return run_job(job, output_dir, resume=resume, progress=progress, workers=workers)

@@ -250,7 +250,7 @@ def read_pairs(path: str | Path, *, src_lang: str | None = None, tgt_lang: str |
         if not (src_lang and tgt_lang):
             raise ConfigError(f"{path} is a folder of NAME.SRC/NAME.TGT files: give --src-lang and --tgt-lang "
                               "(the file extensions)")
-        entries = _folder_pairs(path, src_lang, tgt_lang)
+        entries = folder_pairs(path, src_lang, tgt_lang)
     else:
         entries = _list_pairs(path)
     seen: Counter[str] = Counter()
@@ -262,12 +262,20 @@ def read_pairs(path: str | Path, *, src_lang: str | None = None, tgt_lang: str |
         yield spec
 
 
-def _folder_pairs(folder: Path, src_lang: str, tgt_lang: str) -> Iterator[PairSpec | InputError]:
+def folder_stems(folder: Path, src_lang: str, tgt_lang: str) -> list[str]:
+    """The NAMEs of a folder's NAME.SRC/NAME.TGT files (either side), sorted."""
     names = {f.name for f in folder.iterdir() if f.is_file()}
     stems = sorted({n[: -len(ext) - 1] for n in names for ext in (src_lang, tgt_lang) if n.endswith(f".{ext}")})
     if not stems:
         raise InputError(f"{folder} has no NAME.{src_lang} or NAME.{tgt_lang} files")
-    for stem in stems:
+    return stems
+
+
+def folder_pairs(folder: Path, src_lang: str, tgt_lang: str,
+                 stems: list[str] | None = None) -> Iterator[PairSpec | InputError]:
+    """The pairs of a folder (of its ``stems`` only, if given); a NAME without its partner as an InputError."""
+    names = {f.name for f in folder.iterdir() if f.is_file()}
+    for stem in folder_stems(folder, src_lang, tgt_lang) if stems is None else stems:
         src, tgt = f"{stem}.{src_lang}", f"{stem}.{tgt_lang}"
         if src in names and tgt in names:
             yield PairSpec.from_files(stem, folder / src, folder / tgt)

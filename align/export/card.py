@@ -42,7 +42,8 @@ def size_category(n: int) -> str:
     return next((label for bound, label in _SIZES if n < bound), "n>1B")
 
 
-def _front_matter(configs: dict[str, int], languages: list[str], name: str, license: str) -> dict[str, Any]:
+def _front_matter(configs: dict[str, int], languages: list[str], name: str, license: str,
+                  files: str = "train.parquet") -> dict[str, Any]:
     meta: dict[str, Any] = {
         "pretty_name": name,
         "language": list(languages),
@@ -53,7 +54,7 @@ def _front_matter(configs: dict[str, int], languages: list[str], name: str, lice
     }
     if configs:  # an empty `configs:` list is not a valid Hub config section
         meta["configs"] = [
-            {"config_name": c, "data_files": [{"split": "train", "path": f"data/{c}/train.parquet"}]}
+            {"config_name": c, "data_files": [{"split": "train", "path": f"data/{c}/{files}"}]}
             for c in configs
         ]
     return meta
@@ -80,10 +81,15 @@ def dataset_card(
     name: str,
     license: str,
     description_extra: dict[str, Any],
+    files: str = "train.parquet",
 ) -> str:
-    """README.md for a Hub dataset: ``configs`` maps ``"src-tgt"`` to its row count."""
+    """README.md for a Hub dataset: ``configs`` maps ``"src-tgt"`` to its row count.
+
+    ``files``: each config's parquet file(s) in ``data/{config}/`` (the Ray
+    engine writes one per shard: ``*.parquet``).
+    """
     front = yaml.safe_dump(
-        _front_matter(configs, languages, name, license), sort_keys=False, allow_unicode=True
+        _front_matter(configs, languages, name, license, files), sort_keys=False, allow_unicode=True
     )
     total = sum(configs.values())
     out = [
@@ -107,9 +113,9 @@ def dataset_card(
     example = next(iter(configs), "en-fr")
     out += [
         "# from this directory's Hub-layout parquet files",
-        f'ds = load_dataset("parquet", data_files={{"train": "data/{example}/train.parquet"}})["train"]',
-        "# or the saved DatasetDict (one key per language pair)",
-        f'ds = load_from_disk("dataset")["{example}"]',
+        f'ds = load_dataset("parquet", data_files={{"train": "data/{example}/{files}"}})["train"]',
+        *(["# or the saved DatasetDict (one key per language pair)",
+           f'ds = load_from_disk("dataset")["{example}"]'] if files == "train.parquet" else []),
         "# or, once pushed to the Hub",
         f'ds = load_dataset("<user>/<repo>", "{example}", split="train")',
         "```", "",

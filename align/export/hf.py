@@ -95,6 +95,23 @@ def pairs_to_datasetdict(pairs: Iterable[Pair]) -> datasets.DatasetDict:
     return _datasetdict(_group(pairs))
 
 
+def write_parquet_files(pairs: Iterable[Pair], path_for: typing.Callable[[str], Path]) -> dict[str, int]:
+    """Each language pair's rows as one parquet file, at ``path_for(config)``; returns rows per config.
+
+    The files have the schema of ``data/*/train.parquet``; writing them
+    atomically is the caller's business.
+    """
+    configs = {}
+    with _quiet_datasets():
+        for (src, tgt), rows in _group(pairs).items():
+            name = config_name(src, tgt)
+            path = path_for(name)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _dataset(src, tgt, rows).to_parquet(str(path))
+            configs[name] = len(rows)
+    return configs
+
+
 def datasetdict_to_pairs(dd: datasets.DatasetDict) -> list[Pair]:
     """Inverse of :func:`pairs_to_datasetdict` (pairs grouped by split, in split order)."""
     pairs: list[Pair] = []

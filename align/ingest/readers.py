@@ -42,6 +42,7 @@ class ReadStats:
     read: int = 0
     skipped: int = 0
     errors: list[str] = field(default_factory=list)  # messages of skipped documents
+    failed_shards: list[str] = field(default_factory=list)  # "NAME: why", shards that could not be read at all
 
 
 # Optional fields of a JSONL / Parquet record that describe the document; they
@@ -92,6 +93,24 @@ def read_documents(
 
 # A corpus reader yields a Document, or the InputError of one bad document.
 _Item = Document | InputError
+
+
+def read_file_items(path: Path, max_chars: int) -> Iterator[_Item]:
+    """The documents of one .jsonl/.parquet file (a shard), a bad one as its InputError.
+
+    Problems with the file as a whole raise InputError during iteration.
+    """
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        return _read_jsonl(path, max_chars)
+    if suffix == ".parquet":
+        return _read_parquet(path, max_chars)
+    raise InputError(f"{path}: not a .jsonl or .parquet file")
+
+
+def read_txt_items(files: list[Path], max_chars: int) -> Iterator[_Item]:
+    """One document per .txt file (id: the file's stem), a bad one as its InputError."""
+    return _read_folder(files, max_chars)
 
 
 def _collect(path: Path, items: Iterator[_Item], on_error: OnError, stats: ReadStats) -> Iterator[Document]:
