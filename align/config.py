@@ -222,8 +222,9 @@ class EngineConfig:
     # ray: a folder of .txt documents (or of NAME.SRC/NAME.TGT pairs) is cut
     # into shards of this many documents; .jsonl/.parquet/list files are a shard each.
     files_per_shard: int = 1000
-    # ray: also merge the shards into the local engine's single-file outputs
-    # (pairs.jsonl, dataset/, data/*/train.parquet, ...), for small corpora.
+    # ray: merge the shards into the local engine's single-file outputs
+    # (pairs.jsonl, dataset/, data/*/train.parquet, ...) instead of parquet
+    # per shard, for small corpora.
     merge: bool = False
 
 

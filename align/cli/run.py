@@ -33,8 +33,8 @@ def add_engine_arguments(p) -> None:
                    help="the Ray cluster to join (default: RAY_ADDRESS, else a local Ray on loopback)")
     g.add_argument("--actors", type=int, metavar="N", help="Ray actors, each with its models loaded once "
                    "(default: one per CPU of the cluster)")
-    g.add_argument("--merge", action="store_true", help="Ray: also merge the shards into the single-file "
-                   "outputs of the local engine (pairs.jsonl, dataset/, ...): for small corpora")
+    g.add_argument("--merge", action="store_true", help="Ray: merge the shards into the single-file outputs "
+                   "of the local engine (pairs.jsonl, dataset/, ...) instead of parquet per shard: for small corpora")
 
 
 def apply_engine_arguments(cfg, args) -> None:
