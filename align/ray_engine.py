@@ -67,7 +67,7 @@ from .export.hf import write_parquet_files
 from .ingest.readers import ReadStats
 from .output import CorpusOutput
 from .shards import Shard, read_shard
-from .types import AlignError, ConfigError, OutputError, Pair
+from .types import AlignError, ConfigError, Pair
 
 log = logging.getLogger(__name__)
 
@@ -512,6 +512,3 @@ def _finish(job: Job, shards: list[Shard], stems: list[str], store: ShardStore, 
     if not store.staging.exists() or not any(store.staging.iterdir()):
         shutil.rmtree(store.staging, ignore_errors=True)
     return summary
-
-
-__all__ = ["run_job_ray", "connect", "check_reachable", "actor_config", "ShardStore", "OutputError"]

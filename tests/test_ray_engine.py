@@ -156,7 +156,7 @@ def test_an_actor_killed_mid_run_is_restarted_and_nothing_is_lost_or_doubled(tmp
     cfg.similarity.cache_dir = ""
     cfg.docalign.src_lang, cfg.docalign.tgt_lang = "en", "fr"
     cfg.docalign.exports = ["hf"]
-    local = align_documents(cfg, tmp_path / "docs", tmp_path / "local", progress=False, workers=1)
+    align_documents(cfg, tmp_path / "docs", tmp_path / "local", progress=False, workers=1)
     cfg.engine.name, cfg.engine.actors, cfg.engine.files_per_shard, cfg.engine.batch_size = "ray", 2, 5, 1
     job = DocAlignJob(cfg, tmp_path / "docs", presplit=False, progress=False, workers=2)
     marker = tmp_path / "killed"
