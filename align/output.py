@@ -16,7 +16,6 @@ from its :class:`~align.engine.Totals`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 
 from .config import OPUS_FORMATS
 from .export import StreamingExport, atomic_write_text, write_beads, write_pairs_jsonl
+from .shards import safe_name
 from .types import Bead, Pair
 
 
@@ -44,7 +44,7 @@ class FileNames:
         self.used: set[str] = set()
 
     def __call__(self, doc_id: str) -> str:
-        base = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]", "_", doc_id)).lstrip("._-") or "doc"
+        base = safe_name(doc_id, default="doc")
         name, n = base, 1
         while name in self.used:
             n += 1

@@ -10,6 +10,7 @@ documents are read, and the counts of summary.json.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections import Counter
 from collections.abc import Iterator
@@ -67,8 +68,16 @@ class MiningJob:
         return read_documents(self.input_path, max_chars=self.cfg.segment.max_doc_chars,
                               on_error="raise" if self.single else "skip", stats=self.read)
 
+    @functools.cached_property
+    def _shards(self) -> list[Shard]:
+        return self._list_shards()
+
     def shards(self) -> list[Shard]:
-        """The input's shards, in input order: each .jsonl/.parquet file; .txt documents by files_per_shard."""
+        """The input's shards, in input order (listed once: items and fingerprint both need them)."""
+        return self._shards
+
+    def _list_shards(self) -> list[Shard]:
+        """Each .jsonl/.parquet file; .txt documents by files_per_shard."""
         p = self.input_path
         if not is_pattern(p) and p.is_file():
             return [Shard(safe_name(p.stem), "txt" if p.suffix.lower() == ".txt" else "file", (str(p),))]

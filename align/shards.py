@@ -85,8 +85,9 @@ def shard_name(root: Path, file: Path, strip_suffix: bool = True) -> str:
     return safe_name("__".join(rel.parts))
 
 
-def safe_name(text: str) -> str:
-    return re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]", "_", text)).lstrip("._-") or "shard"
+def safe_name(text: str, default: str = "shard") -> str:
+    """``text`` as a file name that cannot leave its folder ("../x", "/etc/x"): user ids and paths name outputs."""
+    return re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]", "_", text)).lstrip("._-") or default
 
 
 def chunks(items: list[Any], per_shard: int) -> Iterator[tuple[str, list[Any]]]:
@@ -105,18 +106,23 @@ def unique(shards: list[Shard]) -> list[Shard]:
     return out
 
 
+def good_items(items: Iterable[Any], stats: ReadStats, what: str = "document") -> Iterator[Any]:
+    """The items that are not InputErrors; each bad one is warned about and counted in ``stats``."""
+    for item in items:
+        if isinstance(item, InputError):
+            log.warning("skipping %s: %s", what, item)
+            stats.skipped += 1
+            stats.errors.append(str(item))
+        else:
+            stats.read += 1
+            yield item
+
+
 def read_shard(shard: Shard, read: Callable[[Shard], Iterable[Any]], stats: ReadStats,
                what: str = "document") -> Iterator[Any]:
     """The good items of one shard; a bad item, or a shard that cannot be read, is warned about and counted."""
     try:
-        for item in read(shard):
-            if isinstance(item, InputError):
-                log.warning("skipping %s: %s", what, item)
-                stats.skipped += 1
-                stats.errors.append(str(item))
-            else:
-                stats.read += 1
-                yield item
+        yield from good_items(read(shard), stats, what)
     except InputError as e:
         log.warning("skipping shard %s: %s", shard.name, e)
         stats.failed_shards.append(f"{shard.name}: {e}")

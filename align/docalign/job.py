@@ -23,7 +23,7 @@ from ..cpus import available_cpus
 from ..engine import run_job
 from ..ingest.readers import ReadStats
 from ..output import OutputOptions
-from ..shards import Shard, chunks, expand, is_pattern, read_shard, shard_name, unique
+from ..shards import Shard, chunks, expand, good_items, is_pattern, read_shard, shard_name, unique
 from ..types import ConfigError, InputError, Pair
 from .aligning import DocAligner, to_record
 from .reading import PairSpec, folder_pairs, folder_stems, load_pair, read_pairs
@@ -85,14 +85,8 @@ class DocAlignJob:
                         for spec in read_shard(shard, self.read_shard, self.read, "document pair"))
         else:  # a problem with the folder or list itself fails the run
             d = self.cfg.docalign
-            for entry in read_pairs(self.pairs, src_lang=d.src_lang, tgt_lang=d.tgt_lang):
-                if isinstance(entry, InputError):
-                    log.warning("skipping: %s", entry)
-                    self.read.skipped += 1
-                    self.read.errors.append(str(entry))
-                    continue
-                self.read.read += 1
-                yield entry
+            yield from good_items(read_pairs(self.pairs, src_lang=d.src_lang, tgt_lang=d.tgt_lang), self.read,
+                                  "document pair")
         if not self.read.read:
             raise InputError(f"{self.pairs}: no document pairs"
                              + (f" ({len(self.read.errors)} skipped; first: {self.read.errors[0]})"
