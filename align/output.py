@@ -5,6 +5,10 @@ Into a fresh directory (the engine's ``atomic_dir``), streaming, in input order:
 * ``pairs.jsonl``: every record's pairs;
 * the Hugging Face export (``dataset/``, ``data/*/train.parquet``,
   ``jsonl/``, ``README.md`` card) when ``hf`` is on;
+* ``documents.jsonl.gz``: each item as ``align report`` shows it
+  (:func:`document_view`): a mined document's text and foreign segments
+  with their best candidates, an aligned pair's sentences, beads and
+  similarity band;
 * for records that carry an alignment (``align docalign``): the beads in
   Vecalign's format (``alignments.txt``, or ``alignments/NAME.txt`` for
   many pairs), the split sentences (``sentences.src``/``.tgt``, or
@@ -16,6 +20,8 @@ from its :class:`~align.engine.Totals`.
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +29,7 @@ from typing import Any
 
 from .config import OPUS_FORMATS
 from .export import StreamingExport, atomic_write_text, write_beads, write_pairs_jsonl
+from .export.atomic import output_errors
 from .shards import safe_name
 from .types import Bead, Pair
 
@@ -34,6 +41,22 @@ class OutputOptions:
     opus: tuple[str, ...] = ()
     dataset_name: str = "align-pairs"
     license: str = "other"
+
+
+DOCUMENTS = "documents.jsonl.gz"
+
+
+def document_view(rec: dict[str, Any]) -> dict[str, Any]:
+    """What ``align report`` needs of a record, besides its pairs: one line of ``documents.jsonl.gz``."""
+    if "skipped" in rec:
+        return {"doc_id": rec["doc_id"], "kind": "skipped", "reason": rec["skipped"]}
+    if "alignment" in rec:
+        a = rec["alignment"]
+        costs = [score for _, _, score in a["line_beads"]]
+        return {"doc_id": rec["doc_id"], "kind": "parallel", "src_lang": a["src_lang"], "tgt_lang": a["tgt_lang"],
+                "src_sentences": a["src_sentences"], "tgt_sentences": a["tgt_sentences"],
+                "beads": [[s, t, cost] for (s, t), cost in zip(a["beads"], costs)], "band": a.get("band")}
+    return {"doc_id": rec["doc_id"], **(rec.get("view") or {"kind": "mining", "text": None, "segments": []})}
 
 
 class FileNames:
@@ -64,10 +87,16 @@ class CorpusOutput:
 
     def write(self, records: Iterable[dict[str, Any]], on_record: Callable[[dict[str, Any], list[Pair]], None]) -> None:
         """Write every record's files and pairs; ``on_record(rec, pairs)`` sees each one after."""
-        write_pairs_jsonl(self._pairs(records, on_record), self.out_dir / "pairs.jsonl")
+        path = self.out_dir / DOCUMENTS
+        # mtime=0: the same records give the same bytes. The directory is the
+        # engine's temp dir, renamed into place whole: no atomic_open needed.
+        with output_errors(path), gzip.GzipFile(path, "wb", mtime=0) as raw:
+            self._views = raw
+            write_pairs_jsonl(self._pairs(records, on_record), self.out_dir / "pairs.jsonl")
 
     def _pairs(self, records: Iterable[dict[str, Any]], on_record) -> Iterator[Pair]:
         for rec in records:
+            self._views.write((json.dumps(document_view(rec), ensure_ascii=False) + "\n").encode("utf-8"))
             pairs = [Pair.from_record(p) for p in rec.get("pairs", ())]
             if "alignment" in rec:
                 self._alignment(rec)

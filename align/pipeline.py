@@ -25,7 +25,7 @@ from .segment.segmenter import SegmentedDoc, segment_article
 from .similarity.cache import build_encoder
 from .similarity.encoders import Encoder, get_encoder
 from .similarity.evidence import EmbeddingEvidence, EncoderChoice, Evidence, PivotMTEvidence, PivotTranslations
-from .types import ConfigError, Document, ModelError, Pair, Unit
+from .types import ConfigError, Document, ModelError, Pair, Unit, side_info
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +45,19 @@ class DocResult:
     # Language pair ("el-mi") -> foreign segments that could not be compared
     # with text in the other language: no available evidence covers the pair.
     uncovered: dict[str, int] = field(default_factory=dict)
+    # What ``align report`` shows of the document (see ``document_view``).
+    view: dict | None = None
 
     def to_record(self) -> dict:
         """The JSON-ready form a corpus run's work log keeps."""
-        return {
+        rec = {
             "doc_id": self.doc_id, "main_lang": self.main_lang, "n_sentences": self.n_sentences,
             "n_embeds": self.n_embeds, "method": self.method, "uncovered": self.uncovered,
             "pairs": [p.to_record() for p in self.pairs],
         }
+        if self.view is not None:
+            rec["view"] = self.view
+        return rec
 
 
 @dataclass
@@ -254,9 +259,11 @@ class Pipeline:
     def process(self, doc: Document) -> DocResult:
         x = self.mining_inputs(doc)
         if x.features is None:
+            x.result.view = document_view(x)
             return x.result
         m = self.cfg.mining
         restated, score, label_similarity = x.restatements(self.weights, m.parallel_similarity)
+        x.result.view = document_view(x, score)
         matches = x.cross + restated
         covered = self._coverage(x.evidence, [(x.queries[k.query], x.candidates[k.candidate]) for k in matches])
         x.result.pairs = make_pairs(doc.id, x.queries, x.candidates, matches, x.methods, x.features, score,
@@ -314,6 +321,29 @@ class Pipeline:
                 log.warning("%s: %s (%s) is not compared with %s text: no available evidence covers %s",
                             result.doc_id, q.segment_ids[0], q.lang, other, key)
         return allowed & covered
+
+
+def document_view(x: MiningInputs, score: np.ndarray | None = None) -> dict:
+    """The document as ``align report`` shows it: its text and every foreign segment with its best body unit.
+
+    The best unit is kept for segments that were not paired too (``score``
+    below the threshold): a reviewer sees a miss by what it nearly matched.
+    """
+    segments = []
+    body = np.array([c.kind != "embed" for c in x.candidates], dtype=bool)
+    for i, e in enumerate(x.seg.embeds):
+        best = None
+        if score is not None and i < len(x.queries):
+            row = np.where(x.allowed[i] & body, score[i], -np.inf)
+            j = int(np.argmax(row)) if row.size else 0
+            if row.size and np.isfinite(row[j]):
+                c = x.candidates[j]
+                best = {"spans": [list(p) for p in (c.spans or (c.span,))], "ids": list(c.segment_ids),
+                        "score": round(float(row[j]), 6), "similarity": round(float(x.features.similarity[i, j]), 6),
+                        "unit": c.kind}
+        segments.append({"id": e.id, "kind": e.kind, "lang": e.lang, "spans": [list(p) for p in e.pieces],
+                         "info": side_info(e.meta), "best": best})
+    return {"kind": "mining", "text": x.seg.doc.text, "main_lang": x.seg.main_lang, "segments": segments}
 
 
 def language_pair_methods(evidence: Evidence, queries: list[Unit], candidates: list[Unit]) -> dict:

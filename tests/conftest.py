@@ -76,10 +76,14 @@ def assert_same_records(got: bytes, want: bytes, *, tol: float = 1e-5) -> None:
     resumes: the same texts, ids, spans and labels; numbers to float noise.
     BLAS rounds a product by its shape and thread count on some CPUs
     (OpenBLAS on an AMD EPYC: a text's vector moves by ~1e-7 with its batch),
-    so a score rounded to 6 decimals may move by 1e-6.
+    so a score rounded to 6 decimals may move by 1e-6. Gzipped JSON lines
+    (``documents.jsonl.gz``) are compared by their contents.
     """
+    import gzip
     import json
     import math
+
+    got, want = (gzip.decompress(x) if x[:2] == b"\x1f\x8b" else x for x in (got, want))
 
     def same(a, b) -> bool:
         if isinstance(a, str) and isinstance(b, str) and a.startswith("{") and b.startswith("{") and a != b:

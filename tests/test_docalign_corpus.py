@@ -146,7 +146,7 @@ def _assert_same_outputs(got_dir: Path, want_dir: Path) -> None:
     got, want = _outputs(got_dir), _outputs(want_dir)
     assert sorted(got) == sorted(want)
     for name in want:
-        if name.endswith(".jsonl"):
+        if name.endswith((".jsonl", ".jsonl.gz")):
             assert_same_records(got[name], want[name])
         elif name.startswith("alignments/"):
             g, w = (read_beads(d / name) for d in (got_dir, want_dir))

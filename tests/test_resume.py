@@ -137,7 +137,7 @@ def test_sigkill_then_resume_gives_identical_output(corpus: Path, reference: Pat
     # No duplicates, nothing missing, same order. Documents mined after the kill
     # met a cache the killed run had filled: scores agree to float noise.
     for name in want:
-        if name.endswith(".jsonl"):
+        if name.endswith((".jsonl", ".jsonl.gz")):
             assert_same_records(got[name], want[name])
     assert _summary_without_run_facts(got["summary.json"]) == _summary_without_run_facts(want["summary.json"])
     summary = json.loads(got["summary.json"])

@@ -50,6 +50,8 @@ class DocResult:
     timings: dict[str, float]
     mt: list[str] | None = None
     breakdown: list[dict[str, float]] = field(default_factory=list)
+    # Sentence similarities around the path, for ``align report`` (see ``similarity_band``).
+    band: dict[str, Any] | None = None
 
     def line_beads(self) -> list[Bead]:
         """Beads in line (presplit) or sentence indices, as written to alignments.txt."""
@@ -184,6 +186,8 @@ class DocAligner(EvidenceSources):
         timings["align"] = time.perf_counter() - t1
         result = DocResult(doc_id, src, tgt, beads, used, calibration, timings, mt=mt)
         result.breakdown = _breakdown(scorer, beads)
+        if sentence_vectors is not None:
+            result.band = similarity_band(*sentence_vectors, beads)
         return result
 
     def _learned_scorer(self, base: BeadScorer, emb: OverlapEmbeddings, length: LengthRatio,
@@ -202,6 +206,41 @@ class DocAligner(EvidenceSources):
         feats = BeadFeatures(emb.src, emb.tgt, np.diff(length.src_c), np.diff(length.tgt_c), guide, base,
                              valid=emb.valid)
         return LearnedScorer(feats, self.model(), extra)
+
+
+# Target sentences kept on each side of the path per source sentence: enough
+# to see a competing alignment, small enough for a book (n x 17 cells).
+BAND_WIDTH = 8
+
+
+def similarity_band(src_vectors: np.ndarray, tgt_vectors: np.ndarray, beads: list[Bead],
+                    width: int = BAND_WIDTH) -> dict[str, Any]:
+    """Cosine similarity of each source sentence with the target sentences around its place on the path.
+
+    ``rows[i] = [j0, [v, ...]]``: target sentences ``j0, j0 + 1, ...``, cosines
+    clipped to [0, 1] and rounded to 6 decimals like every score (coarser
+    steps would let BLAS noise flip a value by a whole step). The whole
+    matrix of a book would be millions of cells; a heatmap needs the band.
+    """
+    def unit(v: np.ndarray) -> np.ndarray:
+        return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+    s, t = unit(np.asarray(src_vectors, dtype=np.float32)), unit(np.asarray(tgt_vectors, dtype=np.float32))
+    n, m = len(s), len(t)
+    centre = np.zeros(n, dtype=int)
+    j = 0  # the target position the path has reached
+    for b in beads:
+        for i in b.src:
+            centre[i] = b.tgt[0] if b.tgt else j
+        if b.tgt:
+            j = b.tgt[-1] + 1
+    rows = []
+    for i in range(n):
+        j0 = max(0, min(int(centre[i]) - width, m - (2 * width + 1)))
+        j1 = min(m, j0 + 2 * width + 1)
+        sims = np.clip(t[j0:j1] @ s[i], 0.0, 1.0)
+        rows.append([j0, [round(float(v), 6) for v in sims]])
+    return {"width": width, "rows": rows}
 
 
 def _warn_if_lopsided(doc_id: str, n: int, m: int) -> None:
@@ -286,5 +325,6 @@ def to_record(result: DocResult) -> dict[str, Any]:
             "beads": [[list(b.src), list(b.tgt)] for b in result.beads],
             "src_sentences": src.sentences, "tgt_sentences": tgt.sentences,
             "write_sentences": not src.presplit,
+            "band": result.band,
         },
     }
