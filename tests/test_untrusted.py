@@ -185,10 +185,16 @@ def test_doc_ids_never_become_paths(tmp_path):
     written = {p.relative_to(tmp_path) for p in tmp_path.rglob("*")}
     assert all(p.parts[0] in ("in.jsonl", "run") for p in written), written
     assert {p.relative_to(out).parts[0] for p in out.rglob("*")} <= {
-        "pairs.jsonl", "dataset", "data", "jsonl", "README.md", "summary.json"}
+        "pairs.jsonl", "documents.jsonl.gz", "dataset", "data", "jsonl", "README.md", "summary.json"}
     assert {p.name for p in (tmp_path / "run").iterdir()} == {"out"}  # no work log or temp left beside
     doc_ids = {json.loads(line)["doc_id"] for line in (out / "pairs.jsonl").read_text(encoding="utf-8").splitlines()}
     assert doc_ids == set(ids)  # every hostile id mined, as data
+    # The report names a page per document: all of them inside report/docs/.
+    before = {p for p in tmp_path.rglob("*")}
+    assert main(["-q", "report", str(out)]) == 0
+    pages = {p.relative_to(out / "report") for p in tmp_path.rglob("*") if p not in before and p.is_file()}
+    assert len([p for p in pages if p.parts[0] == "docs" and p.suffix == ".html"]) == len(ids)
+    assert {p.parts[0] for p in pages} == {"index.html", "docs", "assets"}
 
 
 # --- XML exports, end to end --------------------------------------------------------------------

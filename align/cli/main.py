@@ -13,10 +13,10 @@ import sys
 import traceback
 
 from ..types import AlignError
-from . import docalign, eval, export, run, score, translate
+from . import docalign, eval, export, report, run, score, translate
 
 VERBS = {"run": run, "translate": translate, "score": score, "export": export,
-         "docalign": docalign, "eval": eval}
+         "docalign": docalign, "eval": eval, "report": report}
 
 
 def _version() -> str:
