@@ -61,19 +61,28 @@ def document_view(rec: dict[str, Any]) -> dict[str, Any]:
 
 class FileNames:
     """Safe, unique file names for item ids: ids come from user input and
-    must never steer a path outside the output directory ("../x", "/etc/x")."""
+    must never steer a path outside the output directory ("../x", "/etc/x").
 
-    def __init__(self) -> None:
+    ``max_length`` cuts long ids; ``fold_case``: unique also on a
+    case-insensitive filesystem (``A`` and ``a`` are two files).
+    """
+
+    def __init__(self, *, max_length: int | None = None, fold_case: bool = False) -> None:
         self.used: set[str] = set()
+        self.max_length = max_length
+        self.fold_case = fold_case
 
     def __call__(self, doc_id: str) -> str:
-        base = safe_name(doc_id, default="doc")
+        base = safe_name(doc_id, default="doc")[:self.max_length]
         name, n = base, 1
-        while name in self.used:
+        while self._key(name) in self.used:
             n += 1
             name = f"{base}-{n}"
-        self.used.add(name)
+        self.used.add(self._key(name))
         return name
+
+    def _key(self, name: str) -> str:
+        return name.casefold() if self.fold_case else name
 
 
 class CorpusOutput:
@@ -90,13 +99,12 @@ class CorpusOutput:
         path = self.out_dir / DOCUMENTS
         # mtime=0: the same records give the same bytes. The directory is the
         # engine's temp dir, renamed into place whole: no atomic_open needed.
-        with output_errors(path), gzip.GzipFile(path, "wb", mtime=0) as raw:
-            self._views = raw
-            write_pairs_jsonl(self._pairs(records, on_record), self.out_dir / "pairs.jsonl")
+        with output_errors(path), gzip.GzipFile(path, "wb", mtime=0) as views:
+            write_pairs_jsonl(self._pairs(records, on_record, views), self.out_dir / "pairs.jsonl")
 
-    def _pairs(self, records: Iterable[dict[str, Any]], on_record) -> Iterator[Pair]:
+    def _pairs(self, records: Iterable[dict[str, Any]], on_record, views) -> Iterator[Pair]:
         for rec in records:
-            self._views.write((json.dumps(document_view(rec), ensure_ascii=False) + "\n").encode("utf-8"))
+            views.write((json.dumps(document_view(rec), ensure_ascii=False) + "\n").encode("utf-8"))
             pairs = [Pair.from_record(p) for p in rec.get("pairs", ())]
             if "alignment" in rec:
                 self._alignment(rec)

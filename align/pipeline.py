@@ -45,7 +45,7 @@ class DocResult:
     # Language pair ("el-mi") -> foreign segments that could not be compared
     # with text in the other language: no available evidence covers the pair.
     uncovered: dict[str, int] = field(default_factory=dict)
-    # What ``align report`` shows of the document (see ``document_view``).
+    # What ``align report`` shows of the document (see ``mining_view``).
     view: dict | None = None
 
     def to_record(self) -> dict:
@@ -259,11 +259,11 @@ class Pipeline:
     def process(self, doc: Document) -> DocResult:
         x = self.mining_inputs(doc)
         if x.features is None:
-            x.result.view = document_view(x)
+            x.result.view = mining_view(x)
             return x.result
         m = self.cfg.mining
         restated, score, label_similarity = x.restatements(self.weights, m.parallel_similarity)
-        x.result.view = document_view(x, score)
+        x.result.view = mining_view(x, score)
         matches = x.cross + restated
         covered = self._coverage(x.evidence, [(x.queries[k.query], x.candidates[k.candidate]) for k in matches])
         x.result.pairs = make_pairs(doc.id, x.queries, x.candidates, matches, x.methods, x.features, score,
@@ -323,7 +323,7 @@ class Pipeline:
         return allowed & covered
 
 
-def document_view(x: MiningInputs, score: np.ndarray | None = None) -> dict:
+def mining_view(x: MiningInputs, score: np.ndarray | None = None) -> dict:
     """The document as ``align report`` shows it: its text and every foreign segment with its best body unit.
 
     The best unit is kept for segments that were not paired too (``score``
@@ -335,8 +335,8 @@ def document_view(x: MiningInputs, score: np.ndarray | None = None) -> dict:
         best = None
         if score is not None and i < len(x.queries):
             row = np.where(x.allowed[i] & body, score[i], -np.inf)
-            j = int(np.argmax(row)) if row.size else 0
-            if row.size and np.isfinite(row[j]):
+            if row.size and np.isfinite(row.max()):
+                j = int(np.argmax(row))
                 c = x.candidates[j]
                 best = {"spans": [list(p) for p in (c.spans or (c.span,))], "ids": list(c.segment_ids),
                         "score": round(float(row[j]), 6), "similarity": round(float(x.features.similarity[i, j]), 6),

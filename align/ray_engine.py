@@ -243,14 +243,21 @@ class ShardStore:
     def manifest_path(self, stem: str) -> Path:
         return self.shards_dir / f"{stem}.json"
 
+    def records_path(self, stem: str) -> Path:
+        return self.shards_dir / f"{stem}.records.jsonl.gz"
+
     def done(self, stem: str) -> bool:
         return self.manifest_path(stem).is_file()
+
+    def finished(self) -> list[str]:
+        """The stems of every committed shard (those with a manifest), by name."""
+        return sorted(p.stem for p in self.shards_dir.glob("*.json"))
 
     def manifest(self, stem: str) -> dict[str, Any]:
         return json.loads(self.manifest_path(stem).read_text(encoding="utf-8"))
 
     def records(self, stem: str) -> Iterator[dict[str, Any]]:
-        with gzip.open(self.shards_dir / f"{stem}.records.jsonl.gz", "rt", encoding="utf-8") as f:
+        with gzip.open(self.records_path(stem), "rt", encoding="utf-8") as f:
             for line in f:
                 yield json.loads(line)
 
@@ -263,7 +270,7 @@ class ShardStore:
                 (self.root / name).unlink(missing_ok=True)
             shutil.rmtree(self.staging, ignore_errors=True)
             self.shards_dir.mkdir(parents=True, exist_ok=True)
-            committed = {p.name[:-5] for p in self.shards_dir.glob("*.json")} & keep
+            committed = set(self.finished()) & keep
             for path in [*self.shards_dir.iterdir(), *self.data_dir.glob("*/*.parquet")]:
                 stem = path.name
                 for suffix in (".records.jsonl.gz", ".json", ".parquet"):
@@ -292,7 +299,7 @@ class ShardStore:
             for config in configs:
                 (self.data_dir / config).mkdir(parents=True, exist_ok=True)
                 os.replace(stage / f"{config}.parquet", self.data_dir / config / f"{stem}.parquet")
-            os.replace(stage / "records.jsonl.gz", self.shards_dir / f"{stem}.records.jsonl.gz")
+            os.replace(stage / "records.jsonl.gz", self.records_path(stem))
             manifest = {"shard": pending.shard.name, "fingerprint": fingerprint, "files": list(pending.shard.paths),
                         "items": len(records), "read": pending.stats, "configs": configs}
             atomic_write_text(self.manifest_path(stem), json.dumps(manifest, ensure_ascii=False) + "\n")

@@ -15,7 +15,7 @@ from PIL import Image
 
 from align.cli.main import main
 from align.report import write_report
-from align.report.build import Namer, stretches
+from align.report.build import page_names, stretches
 from align.report.heatmap import PATH, RAMP, WINDOW, heatmaps
 
 XSS = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
@@ -327,7 +327,7 @@ def test_stretches_cut_at_every_boundary():
 
 
 def test_names_are_safe_and_unique():
-    namer = Namer()
+    namer = page_names()
     names = [namer(x) for x in ("a/b", "a_b", "A_B", "../..", "", "x" * 500)]
     assert names[:3] == ["a_b", "a_b-2", "A_B-3"]
     assert all(n and "/" not in n and not n.startswith(".") and len(n) <= 90 for n in names)

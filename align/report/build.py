@@ -9,7 +9,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..shards import safe_name
+from ..docalign.aligning import confidence
+from ..output import FileNames
 
 GOLDEN_ANGLE = 137.508
 PAGE_ROWS = 100  # rows per page of the index's document table (report.js reads data-page-size)
@@ -24,32 +25,14 @@ def hue(k: int) -> int:
     return int(k * GOLDEN_ANGLE) % 360
 
 
-def confidence(cost: float | None) -> float | None:
-    """A bead's cost (minus log-odds) as in align.docalign: 1 / (1 + e^cost), overflow-safe."""
-    if cost is None or not isinstance(cost, (int, float)) or math.isnan(cost):
-        return None
-    return 0.0 if cost > 50 else 1.0 if cost < -50 else 1.0 / (1.0 + math.exp(cost))
-
-
 def link(url: Any) -> str | None:
     """``url`` when it is safe as an href (a plain http(s) URL), else None and it is shown as text."""
     return url if isinstance(url, str) and _URL.fullmatch(url) else None
 
 
-class Namer:
+def page_names() -> FileNames:
     """File names for doc ids: safe (never leave docs/), unique also on case-insensitive filesystems."""
-
-    def __init__(self) -> None:
-        self.seen: set[str] = set()
-
-    def __call__(self, doc_id: str) -> str:
-        base = safe_name(doc_id, "doc")[:MAX_NAME]
-        name, n = base, 1
-        while name.casefold() in self.seen:
-            n += 1
-            name = f"{base}-{n}"
-        self.seen.add(name.casefold())
-        return name
+    return FileNames(max_length=MAX_NAME, fold_case=True)
 
 
 # ---------------------------------------------------------------------------
@@ -354,7 +337,7 @@ def parallel_context(view: dict[str, Any], pairs: list[dict[str, Any]]) -> dict[
     for r, bead in enumerate(beads):
         s_idx, t_idx = list(bead[0]), list(bead[1])
         cost = bead[2] if len(bead) > 2 and _number(bead[2]) else None
-        conf = confidence(cost)
+        conf = None if cost is None else confidence(cost)  # as the pairs' scores
         classes = ["bead"]
         if max(len(s_idx), len(t_idx)) > 1:
             classes.append("merge")

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..output import DOCUMENTS, document_view
 from ..types import InputError
 
-SUMMARY, PAIRS, DOCUMENTS, SHARDS = "summary.json", "pairs.jsonl", "documents.jsonl.gz", "shards"
+SUMMARY, PAIRS = "summary.json", "pairs.jsonl"
 MINING, PARALLEL = "mining", "parallel"
 
 
@@ -51,7 +52,10 @@ def open_output(path: str | Path) -> Output:
     verb = PARALLEL if summary.get("verb") == "docalign" else MINING
     if not (d / PAIRS).is_file():
         # A shard counts once its manifest exists (the Ray engine writes it last).
-        records = tuple(m.with_name(m.stem + ".records.jsonl.gz") for m in sorted((d / SHARDS).glob("*.json")))
+        from ..ray_engine import ShardStore  # Ray itself is imported only inside its functions
+
+        store = ShardStore(d)
+        records = tuple(store.records_path(stem) for stem in store.finished())
         if not records:
             raise InputError(f"{d}: not an align output directory (no {PAIRS}, no shards/)")
         return Output(d, summary, verb, True, records)
@@ -162,8 +166,6 @@ def iter_documents(path: str | Path | Output) -> Iterator[tuple[dict[str, Any], 
 
 def _shard_documents(out: Output) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
     """(view, pair records) from the Ray engine's shard records: each holds both."""
-    from ..output import document_view
-
     for path in out.shard_records:
         with _opened(path, gzip.open) as f:
             for rec in _json_lines(path, f):

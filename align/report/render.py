@@ -79,7 +79,7 @@ def write_report(path: str | Path, out_dir: str | Path | None = None) -> Path:
     output = open_output(path)
     final = Path(out_dir) if out_dir is not None else output.dir / "report"
     overview = build.Overview(output.summary, output.verb)
-    namer = build.Namer()
+    namer = build.page_names()
     n = 0
     with atomic_dir(final, overwrite_marker="index.html") as tmp, output_errors(final):
         (tmp / "docs").mkdir()
